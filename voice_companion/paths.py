@@ -1,0 +1,36 @@
+"""Where things live on disk: XDG data and config folders, the shipped prompts and models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP = "voice-companion"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value else Path.home() / fallback
+
+
+def data_dir() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share") / APP
+
+
+def config_dir() -> Path:
+    return _xdg("XDG_CONFIG_HOME", ".config") / APP
+
+
+def default_db_path() -> Path:
+    return data_dir() / "journal.json"
+
+
+def default_config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def user_models_dir() -> Path:
+    return data_dir() / "models"
