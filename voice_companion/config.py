@@ -33,7 +33,7 @@ class Settings:
         if not self.wake_phrases or any(not p.strip() for p in self.wake_phrases):
             raise CompanionError("config: wake_phrases must be a non-empty list of phrases")
         if len(self.partners) not in (0, 2):
-            raise CompanionError("config: partners must be two names, like [\"Sam\", \"Alex\"], or left out")
+            raise CompanionError('config: partners must be two names, like ["Sam", "Alex"], or left out')
         if self.engine not in ENGINES:
             raise CompanionError(f"config: engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if not 80 <= self.speech_rate_wpm <= 300:
