@@ -19,7 +19,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DECKS_DIR = PROMPTS_DIR / "decks"
 LEVELS = (1, 2, 3)  # 1 light, 2 personal, 3 vulnerable
-MAX_TEXT_CHARS = 220  # about fifteen seconds of speech at a calm pace
+MAX_TEXT_CHARS = 220  # about thirteen seconds of espeak-ng speech at 165 words a minute
 MAX_SENTENCES = 2
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
