@@ -1,0 +1,33 @@
+"""Fixtures for the device tests: private XDG folders, and the private PulseAudio server from tests/pulse.py."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# tests/pulse.py is imported as `pulse` so it loads from this checkout whether or not tests/ is a package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pulse import pulse_server  # noqa: E402
+
+from voice_companion.device import models  # noqa: E402
+
+
+@pytest.fixture
+def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Private XDG config and data folders, and an empty repository models/ folder."""
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    repo_models = tmp_path / "repo_models"
+    repo_models.mkdir()
+    monkeypatch.setattr(models, "MODELS_DIR", repo_models)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def pulse_env() -> Iterator[dict[str, str]]:
+    with pulse_server() as env:
+        yield env
