@@ -32,7 +32,9 @@ class Reminder:
 
     def __post_init__(self) -> None:
         if not self.ritual or not self.ritual.replace("_", "").isalnum() or not self.ritual.islower():
-            raise CompanionError(f"config: reminder ritual {self.ritual!r} must be a ritual id like evening_checkin")
+            raise CompanionError(
+                f"config: reminder ritual {self.ritual!r} must be a ritual id like evening_checkin"
+            )
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
             raise CompanionError(f"config: reminder {self.ritual}: days must be some of {_DAYS_ALLOWED}")
 
@@ -86,7 +88,7 @@ class Settings:
         if not self.wake_phrases or any(not p.strip() for p in self.wake_phrases):
             raise CompanionError("config: wake_phrases must be a non-empty list of phrases")
         if len(self.partners) not in (0, 2):
-            raise CompanionError("config: partners must be two names, like [\"Sam\", \"Alex\"], or left out")
+            raise CompanionError('config: partners must be two names, like ["Sam", "Alex"], or left out')
         if self.engine not in ENGINES:
             raise CompanionError(f"config: engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if not 80 <= self.speech_rate_wpm <= 300:
@@ -114,7 +116,9 @@ def _parse_time(where: str, value: Any) -> time:
             return time(hours, minutes)
         except ValueError:
             pass
-    raise CompanionError(f"config: {where}: {_show(value)} is not a time of day; write it as \"HH:MM\", like \"21:00\"")
+    raise CompanionError(
+        f'config: {where}: {_show(value)} is not a time of day; write it as "HH:MM", like "21:00"'
+    )
 
 
 def _show(value: Any) -> str:
@@ -159,11 +163,13 @@ def _parse_reminders(value: Any) -> tuple[Reminder, ...]:
         table = _check_table(f"reminders[{i}]", item, _REMINDER_KEYS)
         for key in ("ritual", "time"):
             if key not in table:
-                raise CompanionError(f"config: reminders[{i}]: missing {key!r}; add for example {key} = "
-                                     + ('"evening_checkin"' if key == "ritual" else '"21:00"'))
+                raise CompanionError(
+                    f"config: reminders[{i}]: missing {key!r}; add for example {key} = "
+                    + ('"evening_checkin"' if key == "ritual" else '"21:00"')
+                )
         ritual = table["ritual"]
         if not isinstance(ritual, str):
-            raise CompanionError(f"config: reminders[{i}].ritual must be a ritual id like \"evening_checkin\"")
+            raise CompanionError(f'config: reminders[{i}].ritual must be a ritual id like "evening_checkin"')
         when = _parse_time(f"reminders[{i}].time", table["time"])
         days = _parse_days(f"reminders[{i}].days", table.get("days", "daily"))
         out.append(Reminder(ritual.strip(), when, days))
@@ -199,7 +205,9 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
         if not isinstance(value, bool):
             raise CompanionError(f"config: {key} must be true or false, not {_show(value)}")
         return value
-    if expected in (int, "int", "int | None") and not (isinstance(value, int) and not isinstance(value, bool)):
+    if expected in (int, "int", "int | None") and not (
+        isinstance(value, int) and not isinstance(value, bool)
+    ):
         raise CompanionError(f"config: {key} must be a whole number")
     if expected in (float, "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -1,4 +1,4 @@
-"""Fixtures for the device tests: private XDG folders, and the private PulseAudio server from tests/pulse.py."""
+"""Fixtures for the device tests: private XDG folders and a private PulseAudio server (tests/pulse.py)."""
 
 from __future__ import annotations
 

@@ -208,7 +208,9 @@ def test_a_zip_that_is_not_a_model_is_not_unpacked(xdg: Path, server) -> None:
 
 def test_no_download_without_a_known_checksum(xdg: Path, server) -> None:
     httpd, url = server
-    with pytest.raises(CompanionError, match=r"no known checksum for .*; pass --sha256 HEX from a source you trust"):
+    with pytest.raises(
+        CompanionError, match=r"no known checksum for .*; pass --sha256 HEX from a source you trust"
+    ):
         models.download_model(url)
     with pytest.raises(CompanionError, match="is not 64 hexadecimal digits"):
         models.download_model(url, sha256="abc")
@@ -219,7 +221,9 @@ def test_no_download_without_a_known_checksum(xdg: Path, server) -> None:
 
 def test_a_mirror_of_a_catalogue_model_is_checked_against_the_catalogue_checksum(xdg: Path, server) -> None:
     httpd, url = server
-    with pytest.raises(CompanionError, match=f"checksum mismatch \\(expected sha256 {models.CATALOGUE[0].sha256}"):
+    with pytest.raises(
+        CompanionError, match=f"checksum mismatch \\(expected sha256 {models.CATALOGUE[0].sha256}"
+    ):
         models.download_model(models.DEFAULT_MODEL, url=url)
     assert leftovers(user_models_dir()) == []
 
@@ -235,13 +239,17 @@ def real_model() -> Path:
 
 def test_validate_accepts_a_real_vosk_model_and_explains_the_rest(tmp_path: Path) -> None:
     models.validate_vosk_model_dir(real_model())
-    with pytest.raises(CompanionError, match=f"{tmp_path / 'nope'}: model folder not found; run `voice-companion"):
+    with pytest.raises(
+        CompanionError, match=f"{tmp_path / 'nope'}: model folder not found; run `voice-companion"
+    ):
         models.validate_vosk_model_dir(tmp_path / "nope")
     (tmp_path / "file.zip").write_bytes(b"PK")
     with pytest.raises(CompanionError, match="is a file, not a model folder; unzip it"):
         models.validate_vosk_model_dir(tmp_path / "file.zip")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CompanionError, match=r"not a Vosk model folder \(needs am/final.mdl or final.mdl, and conf/\)"):
+    with pytest.raises(
+        CompanionError, match=r"not a Vosk model folder \(needs am/final.mdl or final.mdl, and conf/\)"
+    ):
         models.validate_vosk_model_dir(tmp_path / "empty")
     outer = tmp_path / "outer"
     (outer / "inner" / "conf").mkdir(parents=True)

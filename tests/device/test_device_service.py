@@ -1,4 +1,4 @@
-"""The systemd user unit: written where systemd looks, with the right keys, and accepted by systemd-analyze."""
+"""The systemd user unit: written where systemd looks, with the right keys, accepted by systemd-analyze."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from voice_companion.paths import MODELS_DIR, user_models_dir
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "vosk-model-small-en-us-0.15"
+_LAYOUT = "needs am/final.mdl or final.mdl, and conf/"
 _FIX = f"run `voice-companion models download {DEFAULT_MODEL}` or point model_path at an unzipped Vosk model"
 
 
@@ -46,7 +47,7 @@ CATALOGUE: tuple[ModelInfo, ...] = (
         size_bytes=41_205_931,
         language="en-us",
         licence="Apache-2.0",
-        note="small (40 MB), made for a Raspberry Pi; recommended",
+        note="small, made for a Raspberry Pi; recommended",
     ),
     ModelInfo(
         name="vosk-model-en-us-0.22-lgraph",
@@ -55,7 +56,7 @@ CATALOGUE: tuple[ModelInfo, ...] = (
         size_bytes=130_557_655,
         language="en-us",
         licence="Apache-2.0",
-        note="larger (128 MB), more accurate, needs more memory",
+        note="larger and more accurate; needs much more memory",
     ),
 )
 
@@ -70,9 +71,11 @@ def model_search_dirs() -> tuple[Path, ...]:
 
 
 def is_vosk_model_dir(path: Path) -> bool:
-    return path.is_dir() and ((path / "am" / "final.mdl").is_file() or (path / "final.mdl").is_file()) and (
-        path / "conf"
-    ).is_dir()
+    return (
+        path.is_dir()
+        and ((path / "am" / "final.mdl").is_file() or (path / "final.mdl").is_file())
+        and (path / "conf").is_dir()
+    )
 
 
 def validate_vosk_model_dir(path: Path) -> None:
@@ -80,13 +83,15 @@ def validate_vosk_model_dir(path: Path) -> None:
     if not path.exists():
         raise CompanionError(f"{path}: model folder not found; {_FIX}")
     if not path.is_dir():
-        raise CompanionError(f"{path}: is a file, not a model folder; unzip it and point model_path at the folder")
+        raise CompanionError(
+            f"{path}: is a file, not a model folder; unzip it and point model_path at the folder"
+        )
     if is_vosk_model_dir(path):
         return
     inner = [p for p in sorted(path.iterdir()) if is_vosk_model_dir(p)]
     if inner:
         raise CompanionError(f"{path}: the model is one level down; use {inner[0]}")
-    raise CompanionError(f"{path}: not a Vosk model folder (needs am/final.mdl or final.mdl, and conf/); {_FIX}")
+    raise CompanionError(f"{path}: not a Vosk model folder ({_LAYOUT}); {_FIX}")
 
 
 def find_vosk_model(settings: Settings) -> Path | None:
@@ -104,9 +109,7 @@ def find_vosk_model(settings: Settings) -> Path | None:
 
 
 def installed_models() -> list[Path]:
-    return [
-        p for d in model_search_dirs() if d.is_dir() for p in sorted(d.iterdir()) if is_vosk_model_dir(p)
-    ]
+    return [p for d in model_search_dirs() if d.is_dir() for p in sorted(d.iterdir()) if is_vosk_model_dir(p)]
 
 
 def describe_models(settings: Settings) -> str:
@@ -133,7 +136,9 @@ def _safe_extract(archive: zipfile.ZipFile, target: Path) -> None:
     for member in archive.infolist():
         dest = (root / member.filename).resolve()
         if not dest.is_relative_to(root):
-            raise CompanionError(f"{archive.filename}: unsafe path {member.filename!r} in the archive; not unpacked")
+            raise CompanionError(
+                f"{archive.filename}: unsafe path {member.filename!r} in the archive; not unpacked"
+            )
     archive.extractall(root)
 
 
@@ -157,7 +162,7 @@ def unpack_model(archive_path: Path, dest_dir: Path, name: str) -> Path:
         root = entries[0] if len(entries) == 1 and entries[0].is_dir() else tmp
         if not is_vosk_model_dir(root):
             raise CompanionError(
-                f"{archive_path}: the archive holds no Vosk model (needs am/final.mdl or final.mdl, and conf/);"
+                f"{archive_path}: the archive holds no Vosk model ({_LAYOUT});"
                 " nothing was unpacked; check the name or URL"
             )
         root.rename(target)
@@ -181,7 +186,9 @@ def download_model(
     entry = catalogue_entry(name_or_url)
     if entry is None and not name_or_url.startswith(("http://", "https://")):
         known = ", ".join(m.name for m in CATALOGUE)
-        raise CompanionError(f"models: unknown model {name_or_url!r}; known: {known}, or give a zip URL with --sha256")
+        raise CompanionError(
+            f"models: unknown model {name_or_url!r}; known: {known}, or give a zip URL with --sha256"
+        )
     source = url or (entry.url if entry else name_or_url)
     name = entry.name if entry else Path(urlparse(source).path).name.removesuffix(".zip")
     checksum = (sha256 or (entry.sha256 if entry else "")).strip().lower()

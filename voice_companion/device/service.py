@@ -35,7 +35,7 @@ def unit_path() -> Path:
 def systemd_quote(arg: str) -> str:
     """Quote one ExecStart argument: `%` is a specifier and `$` an expansion in unit files."""
     arg = arg.replace("%", "%%").replace("$", "$$")
-    if arg and not any(c in arg for c in ' \t"\'\\;'):
+    if arg and not any(c in arg for c in " \t\"'\\;"):
         return arg
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -67,7 +67,9 @@ WantedBy=default.target
 """
 
 
-def install_service(config_path: Path | None, dry_run: bool = False, python: str | None = None) -> tuple[Path, str]:
+def install_service(
+    config_path: Path | None, dry_run: bool = False, python: str | None = None
+) -> tuple[Path, str]:
     """Write the unit (atomically) unless `dry_run`. Returns its path and text."""
     path = unit_path()
     text = unit_text(python or sys.executable, config_path)
