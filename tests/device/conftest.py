@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pulse import pulse_server  # noqa: E402
 
 from voice_companion.device import models  # noqa: E402
+from voice_companion.device.commands import add_device_commands  # noqa: E402
 
 
 @pytest.fixture
@@ -31,3 +33,16 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def pulse_env() -> Iterator[dict[str, str]]:
     with pulse_server() as env:
         yield env
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., int]:
+    """Run `voice-companion ARGS...` in this process through the real sub-command parsers."""
+
+    def run(*argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="voice-companion")
+        add_device_commands(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(argv)
+        return args.func(args)
+
+    return run

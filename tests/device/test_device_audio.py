@@ -3,10 +3,9 @@ real recordings are played into the sink while the code under test listens on it
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from voice_companion.device.audio_devices import (
     resolve_device,
     speech_verdict,
 )
-from voice_companion.device.commands import add_device_commands
 from voice_companion.errors import CompanionError
 
 AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
@@ -59,14 +57,9 @@ def play_later(env: dict[str, str], path: Path, delay_seconds: float) -> threadi
     return thread
 
 
-def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="voice-companion")
-    add_device_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-def test_devices_lists_inputs_and_outputs_with_defaults_marked(sd: Any, capsys) -> None:
+def test_devices_lists_inputs_and_outputs_with_defaults_marked(
+    run_cli: Callable[..., int], sd: Any, capsys
+) -> None:
     assert run_cli("devices") == 0
     out = capsys.readouterr().out
     names = [d["name"] for d in sd.query_devices()]
@@ -110,7 +103,9 @@ def test_match_device_filters_by_kind_and_explains_an_empty_list() -> None:
         match_device("usb", "input", [])
 
 
-def test_mic_test_hears_real_speech(pulse_env: dict, sd: Any, wavs: dict[str, Path], capsys) -> None:
+def test_mic_test_hears_real_speech(
+    run_cli: Callable[..., int], pulse_env: dict, sd: Any, wavs: dict[str, Path], capsys
+) -> None:
     player = play_later(pulse_env, wavs["speech"], 0.3)
     assert run_cli("mic-test", "--seconds", "3.5", "--input-device", "pulse") == 0
     player.join()
@@ -140,14 +135,16 @@ def test_mic_test_does_not_call_a_running_tap_speech(
     assert result.peak_dbfs > -60  # it did hear the tap
 
 
-def test_mic_test_on_silence(sd: Any, capsys) -> None:
+def test_mic_test_on_silence(run_cli: Callable[..., int], sd: Any, capsys) -> None:
     assert run_cli("mic-test", "--seconds", "1") == 3
     out = capsys.readouterr().out
     assert out.startswith("heard no speech: longest sound 0.00 s")
     assert "pure digital silence: is the microphone muted, or is this the wrong input?" in out
 
 
-def test_mic_test_with_an_unknown_device_is_a_one_line_error(sd: Any, capsys) -> None:
+def test_mic_test_with_an_unknown_device_is_a_one_line_error(
+    run_cli: Callable[..., int], sd: Any, capsys
+) -> None:
     assert run_cli("mic-test", "--input-device", "usb mic") == 1
     err = capsys.readouterr().err
     assert err.startswith("voice-companion: input_device 'usb mic': no input device matches;")

@@ -3,7 +3,6 @@ interrupted, ignored Range, not a model; validation, finding and choosing a mode
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.resources
 import io
@@ -14,7 +13,7 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +23,6 @@ import pytest
 
 from voice_companion.config import Settings, load_settings
 from voice_companion.device import models
-from voice_companion.device.commands import add_device_commands
 from voice_companion.errors import CompanionError
 from voice_companion.paths import user_models_dir
 
@@ -114,14 +112,9 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="voice-companion")
-    add_device_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-def test_good_download_verifies_and_unpacks_with_a_progress_bar(xdg: Path, server, capsys) -> None:
+def test_good_download_verifies_and_unpacks_with_a_progress_bar(
+    run_cli: Callable[..., int], xdg: Path, server, capsys
+) -> None:
     httpd, url = server
     body = httpd.served.body
     assert run_cli("models", "download", url, "--sha256", sha(body)) == 0
@@ -139,7 +132,9 @@ def test_good_download_verifies_and_unpacks_with_a_progress_bar(xdg: Path, serve
     assert httpd.served.ranges == [None]
 
 
-def test_corrupted_download_is_refused_and_removed(xdg: Path, server, capsys) -> None:
+def test_corrupted_download_is_refused_and_removed(
+    run_cli: Callable[..., int], xdg: Path, server, capsys
+) -> None:
     httpd, url = server
     good = httpd.served.body
     httpd.served.body = good[:1000] + bytes([good[1000] ^ 0xFF]) + good[1001:]
@@ -277,7 +272,7 @@ def test_find_vosk_model_order(xdg: Path) -> None:
         models.find_vosk_model(Settings(model_path=xdg / "gone"))
 
 
-def test_use_writes_model_path_into_the_config_file(xdg: Path, capsys) -> None:
+def test_use_writes_model_path_into_the_config_file(run_cli: Callable[..., int], xdg: Path, capsys) -> None:
     config = xdg / "c.toml"
     config.write_text('# mine\nengine = "vosk"\n\n[quiet_hours]\nstart = "23:00"\n', encoding="utf-8")
     assert run_cli("models", "use", str(real_model()), "--config", str(config)) == 0
@@ -293,7 +288,7 @@ def test_use_writes_model_path_into_the_config_file(xdg: Path, capsys) -> None:
     assert load_settings(config).model_path == installed
 
 
-def test_models_list_marks_what_is_installed(xdg: Path, capsys) -> None:
+def test_models_list_marks_what_is_installed(run_cli: Callable[..., int], xdg: Path, capsys) -> None:
     fake_model(user_models_dir() / models.DEFAULT_MODEL)
     assert run_cli("models", "list") == 0
     out = capsys.readouterr().out

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import configparser
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from voice_companion.device import service
-from voice_companion.device.commands import add_device_commands
-
-
-def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="voice-companion")
-    add_device_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 def parse_unit(text: str) -> configparser.ConfigParser:
@@ -30,7 +22,9 @@ def parse_unit(text: str) -> configparser.ConfigParser:
     return unit
 
 
-def test_install_writes_the_unit_under_xdg_config_home(xdg: Path, capsys) -> None:
+def test_install_writes_the_unit_under_xdg_config_home(
+    run_cli: Callable[..., int], xdg: Path, capsys
+) -> None:
     config = xdg / "my config.toml"
     config.write_text("", encoding="utf-8")
     assert run_cli("service", "install", "--config", str(config)) == 0
@@ -50,7 +44,7 @@ def test_install_writes_the_unit_under_xdg_config_home(xdg: Path, capsys) -> Non
     assert "loginctl enable-linger $USER" in out and "journalctl --user -u voice-companion -f" in out
 
 
-def test_dry_run_prints_and_writes_nothing(xdg: Path, capsys) -> None:
+def test_dry_run_prints_and_writes_nothing(run_cli: Callable[..., int], xdg: Path, capsys) -> None:
     assert run_cli("service", "install", "--dry-run") == 0
     out = capsys.readouterr().out
     assert not service.unit_path().exists()
