@@ -211,6 +211,13 @@ def test_no_download_without_a_known_checksum(xdg: Path, server) -> None:
         models.download_model(url, sha256="abc")
     with pytest.raises(CompanionError, match="unknown model 'tiny'; known: vosk-model-small-en-us-0.15"):
         models.download_model("tiny")
+    with pytest.raises(CompanionError, match="cannot tell a model name from http://127.0.0.1:1/"):
+        models.download_model("http://127.0.0.1:1/", sha256="0" * 64)
+    (user_models_dir() / MODEL).mkdir(parents=True)
+    with pytest.raises(
+        CompanionError, match=f"{MODEL}: exists but is not a Vosk model; remove it and run again"
+    ):
+        models.download_model(url, sha256=sha(httpd.served.body))
     assert httpd.served.ranges == []
 
 

@@ -198,10 +198,14 @@ def download_model(
         )
     if len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum):
         raise CompanionError(f"models: --sha256 {checksum!r} is not 64 hexadecimal digits")
+    if not name:
+        raise CompanionError(f"models: cannot tell a model name from {source}; give a URL ending in NAME.zip")
     target = dest_dir / name
     if is_vosk_model_dir(target):
         _LOGGER.info("%s is already installed", target)
         return target
+    if target.exists():  # checked before a long download, not only after it
+        raise CompanionError(f"{target}: exists but is not a Vosk model; remove it and run again")
     archive = download_verified(source, dest_dir / f"{name}.zip", checksum, stream, name)
     try:
         return unpack_model(archive, dest_dir, name)

@@ -15,7 +15,11 @@ _LOGGER = logging.getLogger(__name__)
 
 GRACE_MINUTES = 60  # a reminder that finds the device busy waits for idle at most this long
 ON_TIME_MINUTES = 2  # said within this of its time, the offer names the time as "now"
-PHRASE_SLOTS = {"reminder.offer": {"time", "ritual"}, "reminder.offer_late": {"time", "ritual"}}
+PHRASE_SLOTS = {
+    "reminder.offer": {"time", "ritual"},
+    "reminder.offer_late": {"time", "ritual"},
+    "reminder.declined": set(),
+}
 
 _NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
@@ -105,10 +109,13 @@ class ReminderScheduler:
 
     def ritual_done(self, ritual: str, now: datetime) -> None:
         """The ritual happened today (reminded or not): no reminder for it again today."""
-        self._closed.add((ritual, now.replace(tzinfo=None).date()))
+        self._close(ritual, now)
 
     def declined(self, ritual: str, now: datetime) -> None:
         """They said no to the offer: no reminder for it again today."""
+        self._close(ritual, now)
+
+    def _close(self, ritual: str, now: datetime) -> None:
         self._closed.add((ritual, now.replace(tzinfo=None).date()))
 
     def _forget_before(self, oldest: date) -> None:
@@ -129,7 +136,7 @@ def check_reminder_phrases(phrasebook: Phrasebook, reminders: Iterable[Reminder]
 
 
 def reminder_text(reminder: Reminder, now: datetime, phrasebook: Phrasebook, rng: random.Random) -> str:
-    """What to say: names the time as "now" when on time, "a little after" when it waited for idle."""
+    """What to say: a `reminder.offer` on time, a `reminder.offer_late` after waiting for idle."""
     ritual = phrasebook.choose(f"reminder.ritual.{reminder.ritual}", rng)
     scheduled = datetime.combine(now.date(), reminder.time_of_day)
     late = now.replace(tzinfo=None) - scheduled
