@@ -21,7 +21,7 @@ MIN_RUN_DAYS_TO_MENTION = 3
 REQUIRED_KEYS: dict[str, set[str]] = {
     "how.empty": set(),
     "how.week": {"items"},
-    "how.month": {"items"},
+    "how.month": {"total"},
     "how.quiet_week": {"items"},
     "how.quiet": set(),
     "how.run": {"days"},
@@ -29,6 +29,7 @@ REQUIRED_KEYS: dict[str, set[str]] = {
     "count.week": {"count", "name"},
     "count.none_week": {"name"},
     "count.month": {"count"},
+    "count.month_earlier": {"count"},
     "count.never": {"name"},
     "last.never": {"name"},
     "last.today": set(),
@@ -86,7 +87,7 @@ def how_are_we_doing(
     if week:
         parts.append(phrases.choose("how.week", rng, items=spoken_list(phrases, week, rng)))
         if month != week:
-            parts.append(phrases.choose("how.month", rng, items=spoken_list(phrases, month, rng)))
+            parts.append(phrases.choose("how.month", rng, total=sum(n for _, n in month)))
     elif month:
         parts.append(phrases.choose("how.quiet_week", rng, items=spoken_list(phrases, month, rng)))
     else:
@@ -116,8 +117,10 @@ def count_this_week(
         ]
     else:
         parts = [phrases.choose("count.none_week", rng, name=ritual_name(phrases, ritual, 2))]
-    if stats.month > stats.week:
+    if stats.week and stats.month > stats.week:
         parts.append(phrases.choose("count.month", rng, count=stats.month))
+    elif stats.month > stats.week:
+        parts.append(phrases.choose("count.month_earlier", rng, count=stats.month))
     return " ".join(parts)
 
 

@@ -61,19 +61,28 @@ def current_run(
 ) -> int:
     """Days in a row, up to today or yesterday, with a completed session of any of `rituals`."""
     wanted = set(rituals)
-    days = [local_date(s.started_at, tz) for s in sessions if s.completed and s.ritual in wanted]
+    days = [
+        local_date(s.started_at, tz)
+        for s in sessions
+        if s.completed and s.ritual in wanted and s.started_at <= now
+    ]
     return runs(days, local_date(now, tz))[1]
 
 
 def ritual_stats(
     sessions: Sequence[Session], now: datetime, tz: tzinfo | None = None
 ) -> dict[str, RitualStats]:
-    """Per ritual (sorted by name). `now` is passed in; dates are local to `tz` or to each timestamp."""
+    """Per ritual (sorted by name), as of `now`: sessions that start later are left out.
+
+    Dates are calendar dates in `tz`, or in the offset each time was stored with (the device's
+    local time then), so days, weeks and runs follow the couple's clock across DST changes.
+    """
     today = local_date(now, tz)
     monday = week_start(today)
     by_ritual: dict[str, list[Session]] = {}
     for session in sessions:
-        by_ritual.setdefault(session.ritual, []).append(session)
+        if session.started_at <= now:
+            by_ritual.setdefault(session.ritual, []).append(session)
     result: dict[str, RitualStats] = {}
     for ritual in sorted(by_ritual):
         group = by_ritual[ritual]
@@ -81,8 +90,8 @@ def ritual_stats(
         longest, current = runs(done, today)
         result[ritual] = RitualStats(
             ritual=ritual,
-            week=sum(1 for d in done if monday <= d <= today),
-            month=sum(1 for d in done if (d.year, d.month) == (today.year, today.month) and d <= today),
+            week=sum(1 for d in done if d >= monday),
+            month=sum(1 for d in done if (d.year, d.month) == (today.year, today.month)),
             all_time=len(done),
             longest_run_days=longest,
             current_run_days=current,

@@ -110,17 +110,20 @@ class Journal:
         self._storage = storage
         self._file_lock = file_lock
         self._lock = threading.RLock()
+        self._ids_lock = threading.Lock()  # separate, so reserving an id never waits for a disk write
         if storage.read() is None:
             storage.write(empty_journal())
         self._db = TinyDB(storage=lambda: storage)
         self._table = self._db.table(SESSIONS_TABLE, cache_size=0)
         self._cache: dict[int, Session] = {}
-        self._sorted: tuple[Session, ...] | None = None
+        self._dirty = True
+        self._published: tuple[Session, ...] = ()  # sorted, replaced whole after every change
         self._generation: int | None = None
         self._next_id = 1
         self._skipped: set[int] = set()
         self._closed = False
         self._load()
+        self.sessions()
 
     @classmethod
     def open(cls, path: Path, *, now: Callable[[], datetime] = now_local) -> Journal:
@@ -146,9 +149,9 @@ class Journal:
         self._cache = {}
         for key, doc in raw.get(SESSIONS_TABLE, {}).items():
             doc_id = int(key)
-            self._next_id = max(self._next_id, doc_id + 1)
+            self._bump_next_id(doc_id)
             self._put(doc_id, doc)
-        self._sorted = None
+        self._dirty = True
 
     def _put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         try:
@@ -158,7 +161,7 @@ class Journal:
             if doc_id not in self._skipped:
                 self._skipped.add(doc_id)
                 _LOGGER.warning("journal session %d is kept but not counted: %s", doc_id, exc)
-        self._sorted = None
+        self._dirty = True
 
     def _sync(self) -> None:
         """Reload if another process replaced the file since we last looked (lock held)."""
@@ -167,12 +170,21 @@ class Journal:
             self._load()
 
     def sessions(self) -> tuple[Session, ...]:
-        """Every readable session, oldest first."""
-        with self._lock:
+        """Every readable session, oldest first. Never waits for a write in progress: then it
+        returns the state from just before that write, which is complete and consistent."""
+        if not self._lock.acquire(blocking=False):
+            return self._published
+        try:
             self._sync()
-            if self._sorted is None:
-                self._sorted = tuple(sorted(self._cache.values(), key=lambda s: (s.started_at, s.doc_id)))
-            return self._sorted
+            self._publish()
+            return self._published
+        finally:
+            self._lock.release()
+
+    def _publish(self) -> None:
+        if self._dirty:
+            self._published = tuple(sorted(self._cache.values(), key=lambda s: (s.started_at, s.doc_id)))
+            self._dirty = False
 
     def get(self, doc_id: int) -> Session | None:
         with self._lock:
@@ -194,22 +206,29 @@ class Journal:
         if self._closed:
             raise CompanionError(f"{self.path or 'journal'}: the journal is closed; open it again")
         with self._lock, self._file_lock.held() if self._file_lock else nullcontext():
-            self._sync()
-            yield
+            try:
+                self._sync()
+                yield
+            finally:
+                self._publish()  # readers that cannot take the lock see the state after this write
 
     def reserve_id(self) -> int:
         """A fresh document id, handed out at once so a queued insert can be updated later."""
-        with self._lock:
+        with self._ids_lock:
             doc_id = self._next_id
             self._next_id += 1
             return doc_id
+
+    def _bump_next_id(self, used_id: int) -> None:
+        with self._ids_lock:
+            self._next_id = max(self._next_id, used_id + 1)
 
     def insert_session(self, doc: Mapping[str, Any], doc_id: int | None = None) -> int:
         Session.from_doc(doc_id or 0, doc)  # refuse to store what could not be read back
         with self._writing():
             if doc_id is None:
                 doc_id = self.reserve_id()
-            self._next_id = max(self._next_id, doc_id + 1)
+            self._bump_next_id(doc_id)
             self._table.insert(Document(dict(doc), doc_id=doc_id))
             self._put(doc_id, doc)
         return doc_id
@@ -232,7 +251,7 @@ class Journal:
                 return False
             self._table.remove(doc_ids=[doc_id])
             self._cache.pop(doc_id, None)
-            self._sorted = None
+            self._dirty = True
         return True
 
     def forget(self) -> int:
@@ -241,7 +260,7 @@ class Journal:
             count = len(self._table)
             self._table.truncate()
             self._cache.clear()
-            self._sorted = None
+            self._dirty = True
         return count
 
     def close(self) -> None:
