@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from voice_companion.journal.model import Session
-from voice_companion.journal.stats import RitualStats, current_run, local_date, ritual_stats
+from voice_companion.journal.stats import RitualStats, local_date, ritual_stats, stats_and_run
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 
@@ -79,7 +79,7 @@ def how_are_we_doing(
     rng: random.Random,
     tz: tzinfo | None = None,
 ) -> str:
-    stats = ritual_stats(sessions, now, tz)
+    stats, run = stats_and_run(sessions, CHECKIN_RITUALS, now, tz)
     if not _counts(stats, "sessions_all_time"):
         return phrases.choose("how.empty", rng)
     week, month = _counts(stats, "week"), _counts(stats, "month")
@@ -92,7 +92,6 @@ def how_are_we_doing(
         parts.append(phrases.choose("how.quiet_week", rng, items=spoken_list(phrases, month, rng)))
     else:
         parts.append(phrases.choose("how.quiet", rng))
-    run = current_run(sessions, CHECKIN_RITUALS, now, tz)
     if run >= MIN_RUN_DAYS_TO_MENTION:
         parts.append(phrases.choose("how.run", rng, days=run))
     if week:

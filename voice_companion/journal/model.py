@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 SESSION_FIELDS = (
@@ -36,6 +37,11 @@ class Session:
     @property
     def in_progress(self) -> bool:
         return self.ended_at is None
+
+    @cached_property
+    def local_day(self) -> date:
+        """The calendar date where it happened, in the offset it was stored with (computed once)."""
+        return self.started_at.date()
 
     @classmethod
     def from_doc(cls, doc_id: int, doc: Mapping[str, Any]) -> Session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -56,17 +56,36 @@ def runs(days: Iterable[date], today: date) -> tuple[int, int]:
     return longest, current
 
 
+@dataclass
+class _Tally:
+    last_started_at: datetime
+    started: int = 0
+    days: list[date] = field(default_factory=list)  # one per completed session
+
+
+def _tallies(sessions: Iterable[Session], now: datetime, tz: tzinfo | None) -> dict[str, _Tally]:
+    """One pass over the sessions (this runs on every spoken answer, over years of history)."""
+    tallies: dict[str, _Tally] = {}
+    for session in sessions:
+        start = session.started_at
+        if start > now:
+            continue
+        tally = tallies.get(session.ritual)
+        if tally is None:
+            tally = tallies[session.ritual] = _Tally(start)
+        tally.started += 1
+        if start > tally.last_started_at:
+            tally.last_started_at = start
+        if session.completed:
+            tally.days.append(session.local_day if tz is None else start.astimezone(tz).date())
+    return tallies
+
+
 def current_run(
     sessions: Sequence[Session], rituals: Iterable[str], now: datetime, tz: tzinfo | None = None
 ) -> int:
     """Days in a row, up to today or yesterday, with a completed session of any of `rituals`."""
-    wanted = set(rituals)
-    days = [
-        local_date(s.started_at, tz)
-        for s in sessions
-        if s.completed and s.ritual in wanted and s.started_at <= now
-    ]
-    return runs(days, local_date(now, tz))[1]
+    return stats_and_run(sessions, rituals, now, tz)[1]
 
 
 def ritual_stats(
@@ -77,25 +96,31 @@ def ritual_stats(
     Dates are calendar dates in `tz`, or in the offset each time was stored with (the device's
     local time then), so days, weeks and runs follow the couple's clock across DST changes.
     """
+    return stats_and_run(sessions, (), now, tz)[0]
+
+
+def stats_and_run(
+    sessions: Sequence[Session], run_rituals: Iterable[str], now: datetime, tz: tzinfo | None = None
+) -> tuple[dict[str, RitualStats], int]:
+    """`ritual_stats` and `current_run` of `run_rituals` together, in one pass over the sessions."""
     today = local_date(now, tz)
     monday = week_start(today)
-    by_ritual: dict[str, list[Session]] = {}
-    for session in sessions:
-        if session.started_at <= now:
-            by_ritual.setdefault(session.ritual, []).append(session)
+    first_of_month = today.replace(day=1)
     result: dict[str, RitualStats] = {}
-    for ritual in sorted(by_ritual):
-        group = by_ritual[ritual]
-        done = [local_date(s.started_at, tz) for s in group if s.completed]
-        longest, current = runs(done, today)
+    tallies = _tallies(sessions, now, tz)
+    for ritual in sorted(tallies):
+        tally = tallies[ritual]
+        longest, current = runs(tally.days, today)
         result[ritual] = RitualStats(
             ritual=ritual,
-            week=sum(1 for d in done if d >= monday),
-            month=sum(1 for d in done if (d.year, d.month) == (today.year, today.month)),
-            all_time=len(done),
+            week=sum(1 for d in tally.days if d >= monday),
+            month=sum(1 for d in tally.days if d >= first_of_month),
+            all_time=len(tally.days),
             longest_run_days=longest,
             current_run_days=current,
-            sessions_all_time=len(group),
-            last_started_at=max(s.started_at for s in group),
+            sessions_all_time=tally.started,
+            last_started_at=tally.last_started_at,
         )
-    return result
+    wanted = set(run_rituals)
+    run_days = (day for ritual, tally in tallies.items() if ritual in wanted for day in tally.days)
+    return result, runs(run_days, today)[1]

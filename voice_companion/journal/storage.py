@@ -69,8 +69,25 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     _fsync_folder(path.parent)
 
 
-def encode(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(data: dict[str, dict[str, Any]]) -> bytes:
+    """Serialise TinyDB tables one document at a time.
+
+    One json.dumps of a 20,000-document file holds the GIL for about 45 ms, stalling every
+    other thread (the audio path included); document by document, other threads get a turn
+    every few milliseconds, for about 50 % more total work on this background thread.
+    """
+    parts = ["{"]
+    for n, (table, docs) in enumerate(data.items()):
+        parts.append(f"{',' if n else ''}{_ENCODER.encode(table)}:{{")
+        encode_doc = _ENCODER.encode
+        # Document ids are digit strings (check_shape makes sure on reading), so they need no escaping.
+        parts.append(",".join(f'"{k}":{encode_doc(v)}' for k, v in docs.items()))
+        parts.append("}")
+    parts.append("}")
+    return "".join(parts).encode("utf-8")
 
 
 def load_raw(path: Path) -> dict[str, Any] | None:
@@ -100,7 +117,7 @@ def check_shape(data: Any) -> None:
         if not isinstance(docs, dict):
             raise DamagedFileError(f"table {table!r} is a {type(docs).__name__}, not an object of documents")
         for doc_id, doc in docs.items():
-            if not doc_id.isdigit():
+            if not (doc_id.isascii() and doc_id.isdigit()):
                 raise DamagedFileError(f"table {table!r} has a document id {doc_id!r} that is not a number")
             if not isinstance(doc, dict):
                 raise DamagedFileError(f"table {table!r} document {doc_id} is not an object")

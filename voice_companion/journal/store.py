@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -117,7 +118,8 @@ class Journal:
         self._table = self._db.table(SESSIONS_TABLE, cache_size=0)
         self._cache: dict[int, Session] = {}
         self._dirty = True
-        self._published: tuple[Session, ...] = ()  # sorted, replaced whole after every change
+        self._order: list[tuple[datetime, int]] = []  # (started_at, doc_id), kept sorted
+        self._published: tuple[Session, ...] = ()  # in that order, replaced whole after every change
         self._generation: int | None = None
         self._next_id = 1
         self._skipped: set[int] = set()
@@ -146,22 +148,35 @@ class Journal:
     def _load(self) -> None:
         raw = self._storage.read() or {}
         self._generation = getattr(self._storage, "generation", None)
-        self._cache = {}
+        self._cache, self._order = {}, []
         for key, doc in raw.get(SESSIONS_TABLE, {}).items():
             doc_id = int(key)
             self._bump_next_id(doc_id)
-            self._put(doc_id, doc)
+            self._put(doc_id, doc, keep_order=False)
+        self._order = sorted((s.started_at, s.doc_id) for s in self._cache.values())
         self._dirty = True
 
-    def _put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
+    def _put(self, doc_id: int, doc: Mapping[str, Any], *, keep_order: bool = True) -> None:
+        if keep_order:
+            self._drop(doc_id)
         try:
-            self._cache[doc_id] = Session.from_doc(doc_id, doc)
+            session = Session.from_doc(doc_id, doc)
         except ValueError as exc:
-            self._cache.pop(doc_id, None)
             if doc_id not in self._skipped:
                 self._skipped.add(doc_id)
                 _LOGGER.warning("journal session %d is kept but not counted: %s", doc_id, exc)
+            return
+        self._cache[doc_id] = session
+        if keep_order:
+            bisect.insort(self._order, (session.started_at, doc_id))
         self._dirty = True
+
+    def _drop(self, doc_id: int) -> None:
+        old = self._cache.pop(doc_id, None)
+        if old is not None:
+            index = bisect.bisect_left(self._order, (old.started_at, doc_id))
+            del self._order[index]
+            self._dirty = True
 
     def _sync(self) -> None:
         """Reload if another process replaced the file since we last looked (lock held)."""
@@ -183,7 +198,8 @@ class Journal:
 
     def _publish(self) -> None:
         if self._dirty:
-            self._published = tuple(sorted(self._cache.values(), key=lambda s: (s.started_at, s.doc_id)))
+            cache = self._cache
+            self._published = tuple(cache[doc_id] for _, doc_id in self._order)
             self._dirty = False
 
     def get(self, doc_id: int) -> Session | None:
@@ -250,8 +266,7 @@ class Journal:
             if not self._table.contains(doc_id=doc_id):
                 return False
             self._table.remove(doc_ids=[doc_id])
-            self._cache.pop(doc_id, None)
-            self._dirty = True
+            self._drop(doc_id)
         return True
 
     def forget(self) -> int:
@@ -260,6 +275,7 @@ class Journal:
             count = len(self._table)
             self._table.truncate()
             self._cache.clear()
+            self._order.clear()
             self._dirty = True
         return count
 
