@@ -69,6 +69,24 @@ def _cell(x: float, y: float, day: date, done: list[str], colours: dict[str, str
     return out
 
 
+def _today_ring(x: float, y: float) -> str:
+    return (
+        f'<rect class="today" x="{x - 1.5}" y="{y - 1.5}" width="{CELL + 3}" height="{CELL + 3}" rx="5"'
+        f' fill="none" stroke="{INK}" stroke-width="1.5"/>'
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _subtitle(first: date, today: date, moments: int, days: int) -> str:
+    span = f"{first:%d %B %Y} to {today:%d %B %Y}"
+    if not moments:
+        return span
+    return f"{span} \u00b7 {_plural(moments, 'moment')} together on {_plural(days, 'day')}"
+
+
 def _counts_text(year_count: int, st: RitualStats) -> str:
     parts = [f"{year_count} in the past year"]
     parts += [f"{n} {when}" for n, when in ((st.month, "this month"), (st.week, "this week")) if n]
@@ -103,8 +121,8 @@ def render_svg(
         DEFS,
         f'<rect width="{width}" height="{height}" rx="20" fill="{PAPER}"/>',
         f'<text x="{LEFT}" y="52" font-size="26" font-weight="bold" fill="{INK}">Our year together</text>',
-        f'<text x="{LEFT}" y="78" font-size="14" fill="{SOFT_INK}">{first:%d %B %Y} to {today:%d %B %Y}'
-        f" \u00b7 {len(in_year)} moments together on {len(marks)} days</text>",
+        f'<text x="{LEFT}" y="78" font-size="14" fill="{SOFT_INK}">'
+        f"{_subtitle(first, today, len(in_year), len(marks))}</text>",
     ]
     for row, label in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun")):
         y = TOP + row * PITCH + CELL - 4
@@ -124,6 +142,8 @@ def render_svg(
             done = sorted(marks.get(day, ()), key=rituals.index)
             label = f"{day:%a %d %b %Y}" + "".join(f" \u00b7 {names[r]}" for r in done)
             out.extend(_cell(x, TOP + row * PITCH, day, done, colours, label))
+            if day == today:
+                out.append(_today_ring(x, TOP + row * PITCH))
     if not rituals:
         out.append(
             f'<text x="{LEFT}" y="{legend_top + 14}" font-size="14" fill="{SOFT_INK}">'

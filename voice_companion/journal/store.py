@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -17,6 +16,7 @@ from tinydb.table import Document
 
 from voice_companion.clock import now_local
 from voice_companion.errors import CompanionError
+from voice_companion.journal.index import SessionIndex
 from voice_companion.journal.model import Session
 from voice_companion.journal.schema import (
     SCHEMA_VERSION,
@@ -92,7 +92,7 @@ def _prepare_file(path: Path, now: Callable[[], datetime]) -> str | None:
 
 
 class Journal:
-    """Sessions in a TinyDB table, with an in-memory copy so reading never waits for the disk.
+    """Sessions in a TinyDB table, with an in-memory index so reading never waits for the disk.
 
     All methods are thread-safe. Mutations are synchronous (they return once the data is on
     disk); to keep them off the audio path, call them through a `JournalWriter`.
@@ -112,20 +112,16 @@ class Journal:
         self._file_lock = file_lock
         self._lock = threading.RLock()
         self._ids_lock = threading.Lock()  # separate, so reserving an id never waits for a disk write
+        self._next_id = 1
+        self._closed = False
         if storage.read() is None:
             storage.write(empty_journal())
         self._db = TinyDB(storage=lambda: storage)
         self._table = self._db.table(SESSIONS_TABLE, cache_size=0)
-        self._cache: dict[int, Session] = {}
-        self._dirty = True
-        self._order: list[tuple[datetime, int]] = []  # (started_at, doc_id), kept sorted
-        self._published: tuple[Session, ...] = ()  # in that order, replaced whole after every change
+        self._index = SessionIndex()
         self._generation: int | None = None
-        self._next_id = 1
-        self._skipped: set[int] = set()
-        self._closed = False
         self._load()
-        self.sessions()
+        self._index.publish()
 
     @classmethod
     def open(cls, path: Path, *, now: Callable[[], datetime] = now_local) -> Journal:
@@ -146,37 +142,10 @@ class Journal:
     # --- reading -----------------------------------------------------------------------------
 
     def _load(self) -> None:
-        raw = self._storage.read() or {}
+        docs = (self._storage.read() or {}).get(SESSIONS_TABLE, {})
         self._generation = getattr(self._storage, "generation", None)
-        self._cache, self._order = {}, []
-        for key, doc in raw.get(SESSIONS_TABLE, {}).items():
-            doc_id = int(key)
-            self._bump_next_id(doc_id)
-            self._put(doc_id, doc, keep_order=False)
-        self._order = sorted((s.started_at, s.doc_id) for s in self._cache.values())
-        self._dirty = True
-
-    def _put(self, doc_id: int, doc: Mapping[str, Any], *, keep_order: bool = True) -> None:
-        if keep_order:
-            self._drop(doc_id)
-        try:
-            session = Session.from_doc(doc_id, doc)
-        except ValueError as exc:
-            if doc_id not in self._skipped:
-                self._skipped.add(doc_id)
-                _LOGGER.warning("journal session %d is kept but not counted: %s", doc_id, exc)
-            return
-        self._cache[doc_id] = session
-        if keep_order:
-            bisect.insort(self._order, (session.started_at, doc_id))
-        self._dirty = True
-
-    def _drop(self, doc_id: int) -> None:
-        old = self._cache.pop(doc_id, None)
-        if old is not None:
-            index = bisect.bisect_left(self._order, (old.started_at, doc_id))
-            del self._order[index]
-            self._dirty = True
+        self._bump_next_id(max((int(key) for key in docs), default=0))
+        self._index.load(docs)
 
     def _sync(self) -> None:
         """Reload if another process replaced the file since we last looked (lock held)."""
@@ -188,24 +157,17 @@ class Journal:
         """Every readable session, oldest first. Never waits for a write in progress: then it
         returns the state from just before that write, which is complete and consistent."""
         if not self._lock.acquire(blocking=False):
-            return self._published
+            return self._index.snapshot
         try:
             self._sync()
-            self._publish()
-            return self._published
+            return self._index.publish()
         finally:
             self._lock.release()
-
-    def _publish(self) -> None:
-        if self._dirty:
-            cache = self._cache
-            self._published = tuple(cache[doc_id] for _, doc_id in self._order)
-            self._dirty = False
 
     def get(self, doc_id: int) -> Session | None:
         with self._lock:
             self._sync()
-            return self._cache.get(doc_id)
+            return self._index.get(doc_id)
 
     def asked_question_ids(self) -> set[str]:
         """Every question id ever logged, for decks that avoid repeating themselves."""
@@ -226,7 +188,7 @@ class Journal:
                 self._sync()
                 yield
             finally:
-                self._publish()  # readers that cannot take the lock see the state after this write
+                self._index.publish()  # readers that cannot take the lock see the state after this write
 
     def reserve_id(self) -> int:
         """A fresh document id, handed out at once so a queued insert can be updated later."""
@@ -246,7 +208,7 @@ class Journal:
                 doc_id = self.reserve_id()
             self._bump_next_id(doc_id)
             self._table.insert(Document(dict(doc), doc_id=doc_id))
-            self._put(doc_id, doc)
+            self._index.put(doc_id, doc)
         return doc_id
 
     def update_session(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
@@ -258,7 +220,7 @@ class Journal:
                 return False
             Session.from_doc(doc_id, {**current, **fields})
             self._table.update(dict(fields), doc_ids=[doc_id])
-            self._put(doc_id, {**current, **fields})
+            self._index.put(doc_id, {**current, **fields})
         return True
 
     def delete_session(self, doc_id: int) -> bool:
@@ -266,7 +228,7 @@ class Journal:
             if not self._table.contains(doc_id=doc_id):
                 return False
             self._table.remove(doc_ids=[doc_id])
-            self._drop(doc_id)
+            self._index.drop(doc_id)
         return True
 
     def forget(self) -> int:
@@ -274,9 +236,7 @@ class Journal:
         with self._writing():
             count = len(self._table)
             self._table.truncate()
-            self._cache.clear()
-            self._order.clear()
-            self._dirty = True
+            self._index.clear()
         return count
 
     def close(self) -> None:
