@@ -171,6 +171,17 @@ def test_report_html_and_bad_names(filled: Path, tmp_path: Path) -> None:
     assert "\n" not in str(missing.value) and "nope.json" in str(missing.value)
 
 
+def test_the_default_journal_comes_from_the_callers_choice(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser(prog="voice-companion")
+    parser.add_argument("--db", default="from-settings")  # a top-level option of the same name
+    add_journal_commands(parser.add_subparsers(dest="command", required=True), default_db=lambda args: filled)
+    args = parser.parse_args(["--db", "elsewhere", "stats", "--json"])
+    assert args.db == "elsewhere" and args.func(args) == 0
+    assert "evening_checkin" in json.loads(capsys.readouterr().out)
+
+
 def test_a_damaged_file_is_reported_on_stderr_and_nothing_is_lost(
     db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

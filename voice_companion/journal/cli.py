@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,28 @@ from voice_companion.journal.storage import atomic_write_bytes
 from voice_companion.journal.store import DAMAGED_SUFFIX, Journal
 from voice_companion.paths import default_db_path
 
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, default=None, help="journal file (default: %(default)s)")
-    # Lets tests and past-dated reports fix "today"; not needed in normal use.
-    parser.add_argument("--now", default=None, help=argparse.SUPPRESS)
+DefaultDb = Callable[[argparse.Namespace], Path]
 
 
-def add_journal_commands(subparsers: Any) -> None:
-    """Register stats, history, export, forget and report; each sets func=(args) -> int."""
+def _default_db(args: argparse.Namespace) -> Path:
+    return default_db_path()
+
+
+def add_journal_commands(subparsers: Any, default_db: DefaultDb = _default_db) -> None:
+    """Register stats, history, export, forget and report; each sets func=(args) -> int.
+
+    Each takes `--db PATH` (stored as `args.journal_db`, so it never clashes with a top-level
+    --db); without it, `default_db(args)` decides, e.g. from the settings file.
+    """
+
+    def _common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--db", dest="journal_db", type=Path, default=None, help="journal file (default: the usual one)"
+        )
+        # Lets tests and past-dated reports fix "today"; not needed in normal use.
+        parser.add_argument("--now", default=None, help=argparse.SUPPRESS)
+        parser.set_defaults(journal_default_db=default_db)
+
     p = subparsers.add_parser("stats", help="counts and runs of days per ritual")
     _common(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -59,7 +73,9 @@ def add_journal_commands(subparsers: Any) -> None:
 
 
 def _db_path(args: argparse.Namespace) -> Path:
-    return Path(args.db).expanduser() if args.db else default_db_path()
+    if args.journal_db:
+        return Path(args.journal_db).expanduser()
+    return Path(args.journal_default_db(args)).expanduser()
 
 
 def _open(args: argparse.Namespace) -> Journal:
