@@ -89,9 +89,7 @@ def _alive(pid: int) -> bool:
 def pulse_server(rate: int = RATE) -> Iterator[dict[str, str]]:
     """Start a private PulseAudio daemon with a null sink; yield the environment that reaches it."""
     if not pulse_available():
-        pytest.fail(
-            "PulseAudio is not installed: apt-get install -y pulseaudio pulseaudio-utils libasound2-plugins"
-        )
+        pytest.fail("PulseAudio is not installed: apt-get install -y pulseaudio pulseaudio-utils libasound2-plugins")
     root = Path(tempfile.mkdtemp(prefix="vc-pulse-"))
     runtime = root / "pulse"
     runtime.mkdir(mode=0o700)
@@ -240,8 +238,6 @@ def record(env: dict[str, str], seconds: float, path: Path, rate: int = RATE) ->
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=STOP_TIMEOUT_SECONDS)
     if len(data) < wanted:
-        raise RuntimeError(
-            f"parecord stopped after {len(data) // 2} samples: {err.decode(errors='replace').strip()}"
-        )
+        raise RuntimeError(f"parecord stopped after {len(data) // 2} samples: {err.decode(errors='replace').strip()}")
     soundfile.write(path, np.frombuffer(bytes(data), dtype=np.int16), rate, subtype="PCM_16")
     return path

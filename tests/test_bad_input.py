@@ -62,7 +62,7 @@ def test_folder_that_is_not_a_vosk_model(tmp_path: Path) -> None:
     wav = Scene(2.0).write(tmp_path / "in.wav")
     (tmp_path / "empty-model").mkdir()
     proc = _run("detect", "--input", str(wav), "--engine", "vosk", "--model", str(tmp_path / "empty-model"))
-    _one_clear_line(proc, "not a vosk model")
+    _one_clear_line(proc, "not a Vosk model")
 
 
 def test_unknown_wake_word(tmp_path: Path) -> None:

@@ -316,9 +316,7 @@ def test_broken_deck_gives_one_line_error(tmp_path: Path, case: str) -> None:
 
 def test_duplicate_id_across_decks_names_both_files(tmp_path: Path) -> None:
     first = write_deck(tmp_path, "alpha")
-    second = write_deck(
-        tmp_path, "beta", order=2, text=GOOD.format(id="beta", order=2).replace("beta-02", "alpha-02")
-    )
+    second = write_deck(tmp_path, "beta", order=2, text=GOOD.format(id="beta", order=2).replace("beta-02", "alpha-02"))
     with pytest.raises(CompanionError) as caught:
         load_decks(tmp_path)
     message = str(caught.value)
@@ -347,9 +345,7 @@ def test_bad_file_name_and_empty_folder(tmp_path: Path) -> None:
 
 
 def test_not_utf8_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "alpha.toml").write_bytes(
-        GOOD.format(id="alpha", order=1).replace("miss", "m\xeess").encode("latin-1")
-    )
+    (tmp_path / "alpha.toml").write_bytes(GOOD.format(id="alpha", order=1).replace("miss", "m\xeess").encode("latin-1"))
     with pytest.raises(CompanionError, match="not UTF-8 text; save the file as UTF-8"):
         load_decks(tmp_path)
 

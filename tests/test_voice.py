@@ -20,8 +20,20 @@ def _say_in_fresh_process(tmp_path: Path, rate: int) -> np.ndarray:
     config.write_text(f"speech_rate_wpm = {rate}\n")
     out = tmp_path / f"rate{rate}.wav"
     proc = subprocess.run(
-        [sys.executable, "-m", "voice_companion", "say", "Hug starts now.", "--output", str(out), "--config", str(config)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "voice_companion",
+            "say",
+            "Hug starts now.",
+            "--output",
+            str(out),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     return read_all(out)

@@ -14,47 +14,20 @@ from voice_companion.clock import AudioClock, now_local, parse_iso
 from voice_companion.companion import Companion
 from voice_companion.config import Settings
 from voice_companion.detect import load_language
+from voice_companion.device.audio_devices import resolve_device
+from voice_companion.device.models import find_vosk_model
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
+from voice_companion.intents import Intent
+from voice_companion.journal import INTENTS as ANSWER_INTENTS
+from voice_companion.journal import Journal, JournalRecorder, answer, load_answer_phrases
 from voice_companion.listener import Listener
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 from voice_companion.runner import run_loop
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class SessionLog:
-    """Interim journal: one `sessions` document per ritual, written when it ends."""
-
-    def __init__(self, path: Path, clock: AudioClock) -> None:
-        from tinydb import TinyDB
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = TinyDB(path)
-        self._clock = clock
-        self._open: dict[str, Any] | None = None
-
-    def __call__(self, event: Event) -> None:
-        ritual = event.data.get("ritual")
-        if event.type == "ritual_started":
-            self._open = {"ritual": ritual, "t": event.t}
-        elif event.type in ("ritual_completed", "ritual_ended_early") and self._open is not None:
-            start = self._open["t"]
-            self._db.table("sessions").insert(
-                {
-                    "ritual": ritual,
-                    "started_at": self._clock.iso(start),
-                    "ended_at": self._clock.iso(event.t),
-                    "seconds": round(event.t - start, 3),
-                    "completed": event.type == "ritual_completed",
-                }
-            )
-            self._open = None
-
-    def close(self) -> None:
-        self._db.close()
 
 
 @dataclass
@@ -74,7 +47,7 @@ class App:
         if live:
             from voice_companion.audio_io import MicSource
 
-            source: Any = MicSource(settings.input_device)
+            source: Any = MicSource(resolve_device(settings.input_device, "input"))
         else:
             source = read_chunks(Path(input_spec))
             next_chunk = next(source)  # open the file now, so a bad file fails before anything else
@@ -87,7 +60,7 @@ class App:
         if output_spec == "speaker":
             from voice_companion.audio_io import SpeakerOut
 
-            out: Any = SpeakerOut(settings.output_device)
+            out: Any = SpeakerOut(resolve_device(settings.output_device, "output"))
         else:
             out = WavTimeline(Path(output_spec))
         try:
@@ -103,12 +76,23 @@ class App:
             writer = JsonLinesWriter.open(events)
             bus.subscribe(writer)
             closers.append(writer)
-        log = SessionLog(settings.db_path, clock)
-        bus.subscribe(log)
-        closers.append(log)
-        recognizer, chosen = make_recognizer(settings.engine, settings.model_path)
+        journal = Journal.open(settings.db_path)
+        if journal.damage_message:
+            _LOGGER.error("%s", journal.damage_message)
+        recorder = JournalRecorder(journal, clock)
+        bus.subscribe(recorder)
+        closers += [recorder, journal]  # the recorder first: it writes what is queued
+        recognizer, chosen = make_recognizer(settings.engine, find_vosk_model(settings))
         _LOGGER.info(chosen)
         listener = Listener(recognizer, load_language(), settings.wake_phrases)
+        answer_phrases = load_answer_phrases()
+        answer_rng = random.Random(settings.seed)
+
+        def _answer(intent: Intent, t: float) -> str | None:
+            if intent.name not in ANSWER_INTENTS:
+                return None
+            ritual = intent.slots.get("ritual")
+            return answer(intent.name, journal.sessions(), clock.wall(t), answer_phrases, answer_rng, ritual=ritual)
 
         companion = Companion(
             listener,
@@ -117,6 +101,7 @@ class App:
             bus.emit,
             random.Random(settings.seed),
             settings.command_window_seconds,
+            answerer=_answer,
         )
         bus.emit(Event(0.0, "listening", {"engine": recognizer.name, "wake": list(settings.wake_phrases)}))
         return cls(companion, source, out, closers)

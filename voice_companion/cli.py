@@ -51,8 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--config", type=Path, help="config file (TOML)")
     say.set_defaults(func=cmd_say)
 
-    devices = commands.add_parser("devices", help="list audio devices, marking the defaults")
-    devices.set_defaults(func=cmd_devices)
+    from voice_companion.device.commands import add_device_commands
+    from voice_companion.journal import add_journal_commands
+
+    add_device_commands(commands)
+    add_journal_commands(commands, default_db=lambda args: _settings(args).db_path)
     return parser
 
 
@@ -71,10 +74,11 @@ def _settings(args: argparse.Namespace, **extra: Any):
 def cmd_detect(args: argparse.Namespace) -> int:
     from voice_companion.audio_files import read_chunks
     from voice_companion.detect import detect_wake
+    from voice_companion.device.models import find_vosk_model
     from voice_companion.engines.select import make_recognizer
 
     settings = _settings(args)
-    recognizer, chosen = make_recognizer(settings.engine, settings.model_path)
+    recognizer, chosen = make_recognizer(settings.engine, find_vosk_model(settings))
     _LOGGER.info(chosen)
     for hit in detect_wake(read_chunks(args.input), recognizer, settings.wake_phrases, args.threshold):
         print(json.dumps({"t": round(hit.t, 3), "phrase": hit.phrase, "score": round(hit.score, 4)}), flush=True)
@@ -101,25 +105,6 @@ def cmd_say(args: argparse.Namespace) -> int:
         speaker.close(drain_seconds=len(samples) / 16000 + 2.0)
     else:
         write_wav(Path(args.output), samples)
-    return 0
-
-
-def cmd_devices(args: argparse.Namespace) -> int:
-    from voice_companion.audio_io import _sounddevice
-
-    sd = _sounddevice()
-    devices = sd.query_devices()
-    if not devices:
-        print("no audio devices found (is a sound server running, or a sound card present?)")
-        return 1
-    default_in, default_out = sd.default.device
-    for index, device in enumerate(devices):
-        kinds = []
-        if device["max_input_channels"]:
-            kinds.append("input" + (" (default)" if index == default_in else ""))
-        if device["max_output_channels"]:
-            kinds.append("output" + (" (default)" if index == default_out else ""))
-        print(f"{index:3d}  {device['name']}  [{', '.join(kinds)}]")
     return 0
 
 

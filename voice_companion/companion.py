@@ -53,6 +53,7 @@ class Companion:
         rng: random.Random,
         command_window_seconds: float = 6.0,
         activity_factory: ActivityFactory | None = None,
+        answerer: Callable[[Intent, float], str | None] | None = None,
     ) -> None:
         self.listener = listener
         self.voice = voice
@@ -61,6 +62,7 @@ class Companion:
         self.rng = rng
         self.command_window_seconds = command_window_seconds
         self._activity_factory = activity_factory
+        self._answerer = answerer
         self.activity: Activity | None = None
         self.audio_until = 0.0  # end of everything queued to play
         self.speaking_until = 0.0  # end of queued speech (tones excluded)
@@ -187,6 +189,8 @@ class Companion:
                 self.say_key("common.nothing_running")
             else:
                 self.say_key("common.time_left", duration=spoken_duration(max(1.0, round(left))))
+        elif self._answerer is not None and (reply := self._answerer(intent, now)) is not None:
+            self.say(reply)
         elif intent.name == "help":
             self.say_key("common.help")
         elif intent.name in ("cancel", "enough"):

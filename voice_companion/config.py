@@ -32,9 +32,7 @@ class Reminder:
 
     def __post_init__(self) -> None:
         if not self.ritual or not self.ritual.replace("_", "").isalnum() or not self.ritual.islower():
-            raise CompanionError(
-                f"config: reminder ritual {self.ritual!r} must be a ritual id like evening_checkin"
-            )
+            raise CompanionError(f"config: reminder ritual {self.ritual!r} must be a ritual id like evening_checkin")
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
             raise CompanionError(f"config: reminder {self.ritual}: days must be some of {_DAYS_ALLOWED}")
 
@@ -116,9 +114,7 @@ def _parse_time(where: str, value: Any) -> time:
             return time(hours, minutes)
         except ValueError:
             pass
-    raise CompanionError(
-        f'config: {where}: {_show(value)} is not a time of day; write it as "HH:MM", like "21:00"'
-    )
+    raise CompanionError(f'config: {where}: {_show(value)} is not a time of day; write it as "HH:MM", like "21:00"')
 
 
 def _show(value: Any) -> str:
@@ -205,9 +201,7 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
         if not isinstance(value, bool):
             raise CompanionError(f"config: {key} must be true or false, not {_show(value)}")
         return value
-    if expected in (int, "int", "int | None") and not (
-        isinstance(value, int) and not isinstance(value, bool)
-    ):
+    if expected in (int, "int", "int | None") and not (isinstance(value, int) and not isinstance(value, bool)):
         raise CompanionError(f"config: {key} must be a whole number")
     if expected in (float, "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):

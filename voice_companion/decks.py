@@ -118,9 +118,7 @@ def load_decks(folder: Path) -> tuple[Deck, ...]:
     """Read every `*.toml` deck in `folder`, check them against each other, and sort them by order."""
     paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     if not paths:
-        raise CompanionError(
-            f"{folder}: no deck files (*.toml) found; restore prompts/decks from the repository"
-        )
+        raise CompanionError(f"{folder}: no deck files (*.toml) found; restore prompts/decks from the repository")
     decks: list[Deck] = []
     seen_ids: dict[str, str] = {}  # question id -> where it is, for messages
     seen_texts: dict[str, str] = {}

@@ -57,9 +57,7 @@ def play_later(env: dict[str, str], path: Path, delay_seconds: float) -> threadi
     return thread
 
 
-def test_devices_lists_inputs_and_outputs_with_defaults_marked(
-    run_cli: Callable[..., int], sd: Any, capsys
-) -> None:
+def test_devices_lists_inputs_and_outputs_with_defaults_marked(run_cli: Callable[..., int], sd: Any, capsys) -> None:
     assert run_cli("devices") == 0
     out = capsys.readouterr().out
     names = [d["name"] for d in sd.query_devices()]
@@ -125,9 +123,7 @@ def test_mic_test_hears_speech_over_a_running_tap(pulse_env: dict, sd: Any, wavs
     assert -60 < result.noise_floor_dbfs < -45  # the tap, not digital silence
 
 
-def test_mic_test_does_not_call_a_running_tap_speech(
-    pulse_env: dict[str, str], sd: Any, wavs: dict[str, Path]
-) -> None:
+def test_mic_test_does_not_call_a_running_tap_speech(pulse_env: dict[str, str], sd: Any, wavs: dict[str, Path]) -> None:
     player = play_later(pulse_env, wavs["tap"], 0.0)
     result = mic_test(3.0, None, out=None)
     player.join()
@@ -142,9 +138,7 @@ def test_mic_test_on_silence(run_cli: Callable[..., int], sd: Any, capsys) -> No
     assert "pure digital silence: is the microphone muted, or is this the wrong input?" in out
 
 
-def test_mic_test_with_an_unknown_device_is_a_one_line_error(
-    run_cli: Callable[..., int], sd: Any, capsys
-) -> None:
+def test_mic_test_with_an_unknown_device_is_a_one_line_error(run_cli: Callable[..., int], sd: Any, capsys) -> None:
     assert run_cli("mic-test", "--input-device", "usb mic") == 1
     err = capsys.readouterr().err
     assert err.startswith("voice-companion: input_device 'usb mic': no input device matches;")

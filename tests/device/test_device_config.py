@@ -82,8 +82,7 @@ def test_quiet_hours_within_one_day_and_none() -> None:
     [
         (
             {"reminders": [{"ritual": "hug", "time": "08:00", "days": ["funday"]}]},
-            'config: reminders[0].days: "funday" is not a day;'
-            " allowed: mon, tue, wed, thu, fri, sat, sun, daily",
+            'config: reminders[0].days: "funday" is not a day; allowed: mon, tue, wed, thu, fri, sat, sun, daily',
         ),
         (
             {"reminders": [{"ritual": "hug", "time": "25:00"}]},

@@ -132,9 +132,7 @@ def test_good_download_verifies_and_unpacks_with_a_progress_bar(
     assert httpd.served.ranges == [None]
 
 
-def test_corrupted_download_is_refused_and_removed(
-    run_cli: Callable[..., int], xdg: Path, server, capsys
-) -> None:
+def test_corrupted_download_is_refused_and_removed(run_cli: Callable[..., int], xdg: Path, server, capsys) -> None:
     httpd, url = server
     good = httpd.served.body
     httpd.served.body = good[:1000] + bytes([good[1000] ^ 0xFF]) + good[1001:]
@@ -203,9 +201,7 @@ def test_a_zip_that_is_not_a_model_is_not_unpacked(xdg: Path, server) -> None:
 
 def test_no_download_without_a_known_checksum(xdg: Path, server) -> None:
     httpd, url = server
-    with pytest.raises(
-        CompanionError, match=r"no known checksum for .*; pass --sha256 HEX from a source you trust"
-    ):
+    with pytest.raises(CompanionError, match=r"no known checksum for .*; pass --sha256 HEX from a source you trust"):
         models.download_model(url)
     with pytest.raises(CompanionError, match="is not 64 hexadecimal digits"):
         models.download_model(url, sha256="abc")
@@ -214,18 +210,14 @@ def test_no_download_without_a_known_checksum(xdg: Path, server) -> None:
     with pytest.raises(CompanionError, match="cannot tell a model name from http://127.0.0.1:1/"):
         models.download_model("http://127.0.0.1:1/", sha256="0" * 64)
     (user_models_dir() / MODEL).mkdir(parents=True)
-    with pytest.raises(
-        CompanionError, match=f"{MODEL}: exists but is not a Vosk model; remove it and run again"
-    ):
+    with pytest.raises(CompanionError, match=f"{MODEL}: exists but is not a Vosk model; remove it and run again"):
         models.download_model(url, sha256=sha(httpd.served.body))
     assert httpd.served.ranges == []
 
 
 def test_a_mirror_of_a_catalogue_model_is_checked_against_the_catalogue_checksum(xdg: Path, server) -> None:
     httpd, url = server
-    with pytest.raises(
-        CompanionError, match=f"checksum mismatch \\(expected sha256 {models.CATALOGUE[0].sha256}"
-    ):
+    with pytest.raises(CompanionError, match=f"checksum mismatch \\(expected sha256 {models.CATALOGUE[0].sha256}"):
         models.download_model(models.DEFAULT_MODEL, url=url)
     assert leftovers(user_models_dir()) == []
 
@@ -241,17 +233,13 @@ def real_model() -> Path:
 
 def test_validate_accepts_a_real_vosk_model_and_explains_the_rest(tmp_path: Path) -> None:
     models.validate_vosk_model_dir(real_model())
-    with pytest.raises(
-        CompanionError, match=f"{tmp_path / 'nope'}: model folder not found; run `voice-companion"
-    ):
+    with pytest.raises(CompanionError, match=f"{tmp_path / 'nope'}: model folder not found; run `voice-companion"):
         models.validate_vosk_model_dir(tmp_path / "nope")
     (tmp_path / "file.zip").write_bytes(b"PK")
     with pytest.raises(CompanionError, match="is a file, not a model folder; unzip it"):
         models.validate_vosk_model_dir(tmp_path / "file.zip")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(
-        CompanionError, match=r"not a Vosk model folder \(needs am/final.mdl or final.mdl, and conf/\)"
-    ):
+    with pytest.raises(CompanionError, match=r"not a Vosk model folder \(needs am/final.mdl or final.mdl, and conf/\)"):
         models.validate_vosk_model_dir(tmp_path / "empty")
     outer = tmp_path / "outer"
     (outer / "inner" / "conf").mkdir(parents=True)

@@ -208,12 +208,8 @@ def test_phrasings_name_the_time_and_the_ritual(book: Phrasebook) -> None:
 
 
 def test_every_reminder_ritual_must_have_a_spoken_name(book: Phrasebook) -> None:
-    settings = settings_from_mapping(
-        {"reminders": [{"ritual": r, "time": "21:00"} for r in ("hug", "date_night")]}
-    )
+    settings = settings_from_mapping({"reminders": [{"ritual": r, "time": "21:00"} for r in ("hug", "date_night")]})
     check_reminder_phrases(book, settings.reminders)
     with pytest.raises(CompanionError) as err:
         check_reminder_phrases(book, [EVENING, Reminder("dishes", time(20, 0))])
-    assert str(err.value).startswith(
-        "config: reminders[1].ritual: 'dishes' is not a ritual; allowed: date_night,"
-    )
+    assert str(err.value).startswith("config: reminders[1].ritual: 'dishes' is not a ritual; allowed: date_night,")

@@ -22,9 +22,7 @@ def parse_unit(text: str) -> configparser.ConfigParser:
     return unit
 
 
-def test_install_writes_the_unit_under_xdg_config_home(
-    run_cli: Callable[..., int], xdg: Path, capsys
-) -> None:
+def test_install_writes_the_unit_under_xdg_config_home(run_cli: Callable[..., int], xdg: Path, capsys) -> None:
     config = xdg / "my config.toml"
     config.write_text("", encoding="utf-8")
     assert run_cli("service", "install", "--config", str(config)) == 0
@@ -81,9 +79,7 @@ def test_systemd_analyze_accepts_the_unit(xdg: Path, tmp_path: Path) -> None:
     path, _ = service.install_service(config)
     # --user needs a runtime folder; no running systemd is needed to verify a unit file.
     env = dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path))
-    done = subprocess.run(
-        [analyze, "--user", "verify", str(path)], env=env, capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([analyze, "--user", "verify", str(path)], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "", done.stderr  # unknown keys and bad quoting only warn: none allowed
     bad = tmp_path / "voice-companion.service"

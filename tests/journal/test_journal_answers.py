@@ -16,9 +16,7 @@ from voice_companion.phrases import Phrasebook
 
 ZONE = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=ZONE)  # a Thursday
-UNKIND = re.compile(
-    r"\b(broke|broken|break your|missed|miss|only|streak|should|fail\w*|behind|lost|again)\b", re.I
-)
+UNKIND = re.compile(r"\b(broke|broken|break your|missed|miss|only|streak|should|fail\w*|behind|lost|again)\b", re.I)
 PHRASES = load_answer_phrases()
 
 
@@ -27,9 +25,7 @@ def _at(days_ago: int, hour: int = 19) -> datetime:
 
 
 def _history(spec: list[tuple[str, int]], *, completed: bool = True) -> list[Session]:
-    return [
-        make_session(i + 1, ritual, _at(ago), completed=completed) for i, (ritual, ago) in enumerate(spec)
-    ]
+    return [make_session(i + 1, ritual, _at(ago), completed=completed) for i, (ritual, ago) in enumerate(spec)]
 
 
 ACTIVE = _history(
@@ -112,9 +108,7 @@ def test_a_lapsed_history_gets_no_scolding() -> None:
             answer("count_this_week", LAPSED, NOW, PHRASES, rng, ritual="evening_checkin"),
             answer("count_this_week", LAPSED, NOW, PHRASES, rng, ritual="hug"),
             answer("last_time", LAPSED, NOW, PHRASES, rng, ritual="evening_checkin"),
-            answer(
-                "how_are_we_doing", _history([("hug", 1), ("hug", 2)], completed=False), NOW, PHRASES, rng
-            ),
+            answer("how_are_we_doing", _history([("hug", 1), ("hug", 2)], completed=False), NOW, PHRASES, rng),
         ]
         for text in texts:
             assert text and not UNKIND.search(text), text

@@ -40,13 +40,9 @@ def filled(db_path: Path) -> Path:
         make_session(0, "evening_checkin", (NOW - timedelta(days=d)).replace(hour=21), completed=d != 3)
         for d in range(6)
     ]
-    sessions += [
-        make_session(0, "hug", (NOW - timedelta(days=d)).replace(hour=7), 0.4) for d in range(0, 500, 3)
-    ]
+    sessions += [make_session(0, "hug", (NOW - timedelta(days=d)).replace(hour=7), 0.4) for d in range(0, 500, 3)]
     sessions.append(
-        make_session(
-            0, "date_night", NOW - timedelta(days=9), 50, steps_total=3, questions=["light-01", "deep-02"]
-        )
+        make_session(0, "date_night", NOW - timedelta(days=9), 50, steps_total=3, questions=["light-01", "deep-02"])
     )
     for session in sessions:
         journal.insert_session(session.to_doc())
@@ -90,9 +86,7 @@ def test_stats_table_and_history_since(filled: Path, capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
-def test_export_round_trip(
-    fmt: str, filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_export_round_trip(fmt: str, filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     expected = Journal.open(filled).sessions()
     assert _run(["export", "--format", fmt, "--db", str(filled)]) == 0
     assert read_export(capsys.readouterr().out, fmt) == list(expected)
@@ -147,15 +141,10 @@ def test_report_svg_has_one_mark_per_day_and_ritual(filled: Path, tmp_path: Path
     days = [g for g in root.iter(f"{SVG_NS}g") if g.get("data-date") and g.get("class") is None]
     assert len(days) == 52 * 7 + 4  # every day from that Monday to today has a cell
     legend = {
-        g.get("data-ritual"): "".join(g.itertext())
-        for g in root.iter(f"{SVG_NS}g")
-        if g.get("class") == "legend"
+        g.get("data-ritual"): "".join(g.itertext()) for g in root.iter(f"{SVG_NS}g") if g.get("class") == "legend"
     }
     hugs_in_year = len({d for d, r in expected if r == "hug"})
-    assert (
-        f"{hugs_in_year} in the past year" in legend["hug"]
-        and "Evening check-in" in legend["evening_checkin"]
-    )
+    assert f"{hugs_in_year} in the past year" in legend["hug"] and "Evening check-in" in legend["evening_checkin"]
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
 
 
@@ -171,9 +160,7 @@ def test_report_html_and_bad_names(filled: Path, tmp_path: Path) -> None:
     assert "\n" not in str(missing.value) and "nope.json" in str(missing.value)
 
 
-def test_the_default_journal_comes_from_the_callers_choice(
-    filled: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_default_journal_comes_from_the_callers_choice(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="voice-companion")
     parser.add_argument("--db", default="from-settings")  # a top-level option of the same name
     add_journal_commands(parser.add_subparsers(dest="command", required=True), default_db=lambda args: filled)

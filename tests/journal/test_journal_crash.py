@@ -239,9 +239,7 @@ def test_sigkill_during_migration_leaves_the_old_file_or_the_migrated_one(tmp_pa
         path = tmp_path / f"m{run}" / "journal.json"
         path.parent.mkdir()
         path.write_bytes(original)
-        lines, raw, error = _run_once(
-            path, "open_only", seed=1000 + run, wait_ready=False, max_delay_seconds=0.02
-        )
+        lines, raw, error = _run_once(path, "open_only", seed=1000 + run, wait_ready=False, max_delay_seconds=0.02)
         assert raw is not None, f"migration run {run}: unreadable file after SIGKILL: {error}"
         outcomes.add(schema_of(raw))
         assert path.read_bytes() == original or schema_of(raw) == SCHEMA_VERSION
@@ -268,6 +266,4 @@ def test_the_harness_does_catch_an_in_place_rewrite(tmp_path: Path) -> None:
         broken += raw is None
         shutil.rmtree(path.parent)
     print(f"\nin-place rewrite: {broken} of {CONTROL_KILLS} kills left an unreadable file")
-    assert broken >= 1, (
-        f"no kill of {CONTROL_KILLS} broke an in-place rewrite; the harness is not reaching mid-write"
-    )
+    assert broken >= 1, f"no kill of {CONTROL_KILLS} broke an in-place rewrite; the harness is not reaching mid-write"

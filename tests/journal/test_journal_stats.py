@@ -90,9 +90,7 @@ def test_all_time_counts_and_longest_runs_over_ten_years(case) -> None:
     checkin, hug = stats["evening_checkin"], stats["hug"]
     assert checkin.all_time == n_days - len(checkin_gaps())
     assert checkin.sessions_all_time == n_days  # ended-early ones are kept, just not counted
-    assert (
-        checkin.longest_run_days == longest_from_gaps(checkin_gaps()) == (LONG_RUN[1] - LONG_RUN[0]).days + 1
-    )
+    assert checkin.longest_run_days == longest_from_gaps(checkin_gaps()) == (LONG_RUN[1] - LONG_RUN[0]).days + 1
     assert hug.all_time == n_days - len(hug_gaps()) and hug.longest_run_days == 10
     # 2026-01-01 has no session yet, so the current run is the one that reached yesterday.
     assert checkin.current_run_days == (END - max(checkin_gaps())).days > 1

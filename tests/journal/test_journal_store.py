@@ -64,9 +64,7 @@ def test_a_write_replaces_the_file_instead_of_rewriting_it_in_place(db_path: Pat
     before = os.stat(db_path).st_ino
     journal.insert_session(_doc())
     assert os.stat(db_path).st_ino != before  # renamed into place: the old file was never half-written
-    assert [p.name for p in db_path.parent.iterdir() if not p.name.startswith(".journal.json.lock")] == [
-        "journal.json"
-    ]
+    assert [p.name for p in db_path.parent.iterdir() if not p.name.startswith(".journal.json.lock")] == ["journal.json"]
 
 
 def test_leftover_temp_files_from_a_killed_writer_are_cleaned(db_path: Path) -> None:

@@ -61,9 +61,7 @@ def match_device(query: str, kind: Kind, devices: Sequence[dict[str, Any]]) -> i
     candidates = _listing(devices, kind)
     what = f"{kind}_device {query!r}"
     if not candidates:
-        raise CompanionError(
-            f"{what}: no {kind} devices found; plug one in and check PulseAudio/PipeWire runs"
-        )
+        raise CompanionError(f"{what}: no {kind} devices found; plug one in and check PulseAudio/PipeWire runs")
     wanted = query.strip()
     if wanted.isdigit():
         index = int(wanted)
@@ -165,9 +163,7 @@ def meter_line(level: float, elapsed_seconds: float, total_seconds: float) -> st
     return f"\rlevel [{bar}] {level:6.1f} dBFS  {elapsed_seconds:4.1f}/{total_seconds:g} s"
 
 
-def mic_test(
-    seconds: float, device: int | None, rate: int = 16000, out: TextIO | None = None
-) -> MicTestResult:
+def mic_test(seconds: float, device: int | None, rate: int = 16000, out: TextIO | None = None) -> MicTestResult:
     """Listen for `seconds`, draw a live level meter on `out` if given, and say whether it heard speech."""
     if not 0.5 <= seconds <= 120:
         raise CompanionError(f"mic-test: --seconds {seconds:g} is out of range; use 0.5 to 120")
@@ -203,9 +199,7 @@ def mic_test(
             try:
                 samples = blocks.get(timeout=2.0)
             except queue.Empty:
-                raise CompanionError(
-                    "mic-test: the input gave no audio for 2 s; try another --input-device"
-                ) from None
+                raise CompanionError("mic-test: the input gave no audio for 2 s; try another --input-device") from None
             levels.append(level_dbfs(samples))
             if out is not None:
                 out.write(meter_line(levels[-1], len(levels) * BLOCK_SECONDS, seconds))

@@ -120,9 +120,7 @@ def add_device_commands(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("name", help=f"a known model name (e.g. {models.DEFAULT_MODEL}) or a zip URL")
     q.add_argument("--sha256", metavar="HEX", help="expected SHA-256 of the zip (required for a URL)")
     q.add_argument("--url", help="fetch a known model from this address instead (a mirror); same checksum")
-    q.add_argument(
-        "--dest", type=Path, default=None, help=f"folder to unpack into (default: {user_models_dir()})"
-    )
+    q.add_argument("--dest", type=Path, default=None, help=f"folder to unpack into (default: {user_models_dir()})")
     q.set_defaults(func=cmd_models_download)
     q = actions.add_parser("use", help="set model_path in the config file to this model folder")
     q.add_argument("path", help="a Vosk model folder, or the name of an installed one")

@@ -90,9 +90,7 @@ def fetch_to_part(url: str, part: Path, progress: Progress) -> int:
         if exc.code == 416 and offset:
             _LOGGER.info("server says %s is already complete at %d bytes", part, offset)
             return offset
-        raise CompanionError(
-            f"{url}: download failed (HTTP {exc.code} {exc.reason}); check the name or URL"
-        ) from None
+        raise CompanionError(f"{url}: download failed (HTTP {exc.code} {exc.reason}); check the name or URL") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise CompanionError(f"{url}: cannot connect ({reason}); check the network and run again") from None

@@ -83,9 +83,7 @@ def validate_vosk_model_dir(path: Path) -> None:
     if not path.exists():
         raise CompanionError(f"{path}: model folder not found; {_FIX}")
     if not path.is_dir():
-        raise CompanionError(
-            f"{path}: is a file, not a model folder; unzip it and point model_path at the folder"
-        )
+        raise CompanionError(f"{path}: is a file, not a model folder; unzip it and point model_path at the folder")
     if is_vosk_model_dir(path):
         return
     inner = [p for p in sorted(path.iterdir()) if is_vosk_model_dir(p)]
@@ -136,9 +134,7 @@ def _safe_extract(archive: zipfile.ZipFile, target: Path) -> None:
     for member in archive.infolist():
         dest = (root / member.filename).resolve()
         if not dest.is_relative_to(root):
-            raise CompanionError(
-                f"{archive.filename}: unsafe path {member.filename!r} in the archive; not unpacked"
-            )
+            raise CompanionError(f"{archive.filename}: unsafe path {member.filename!r} in the archive; not unpacked")
     archive.extractall(root)
 
 
@@ -186,16 +182,12 @@ def download_model(
     entry = catalogue_entry(name_or_url)
     if entry is None and not name_or_url.startswith(("http://", "https://")):
         known = ", ".join(m.name for m in CATALOGUE)
-        raise CompanionError(
-            f"models: unknown model {name_or_url!r}; known: {known}, or give a zip URL with --sha256"
-        )
+        raise CompanionError(f"models: unknown model {name_or_url!r}; known: {known}, or give a zip URL with --sha256")
     source = url or (entry.url if entry else name_or_url)
     name = entry.name if entry else Path(urlparse(source).path).name.removesuffix(".zip")
     checksum = (sha256 or (entry.sha256 if entry else "")).strip().lower()
     if not checksum:
-        raise CompanionError(
-            f"models: no known checksum for {source}; pass --sha256 HEX from a source you trust"
-        )
+        raise CompanionError(f"models: no known checksum for {source}; pass --sha256 HEX from a source you trust")
     if len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum):
         raise CompanionError(f"models: --sha256 {checksum!r} is not 64 hexadecimal digits")
     if not name:

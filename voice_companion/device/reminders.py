@@ -130,8 +130,7 @@ def check_reminder_phrases(phrasebook: Phrasebook, reminders: Iterable[Reminder]
         if not phrasebook.has(f"reminder.ritual.{reminder.ritual}"):
             known = sorted(k.rsplit(".", 1)[1] for k in phrasebook.lines if k.startswith("reminder.ritual."))
             raise CompanionError(
-                f"config: reminders[{i}].ritual: {reminder.ritual!r} is not a ritual;"
-                f" allowed: {', '.join(known)}"
+                f"config: reminders[{i}].ritual: {reminder.ritual!r} is not a ritual; allowed: {', '.join(known)}"
             )
 
 

@@ -67,9 +67,7 @@ WantedBy=default.target
 """
 
 
-def install_service(
-    config_path: Path | None, dry_run: bool = False, python: str | None = None
-) -> tuple[Path, str]:
+def install_service(config_path: Path | None, dry_run: bool = False, python: str | None = None) -> tuple[Path, str]:
     """Write the unit (atomically) unless `dry_run`. Returns its path and text."""
     path = unit_path()
     text = unit_text(python or sys.executable, config_path)

@@ -111,9 +111,7 @@ def count_this_week(
     if stats is None or stats.all_time == 0:
         return phrases.choose("count.never", rng, name=ritual_name(phrases, ritual, 2))
     if stats.week:
-        parts = [
-            phrases.choose("count.week", rng, count=stats.week, name=ritual_name(phrases, ritual, stats.week))
-        ]
+        parts = [phrases.choose("count.week", rng, count=stats.week, name=ritual_name(phrases, ritual, stats.week))]
     else:
         parts = [phrases.choose("count.none_week", rng, name=ritual_name(phrases, ritual, 2))]
     if stats.week and stats.month > stats.week:

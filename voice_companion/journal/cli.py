@@ -50,9 +50,7 @@ def add_journal_commands(subparsers: Any, default_db: DefaultDb = _default_db) -
 
     p = subparsers.add_parser("history", help="one line per session")
     _common(p)
-    p.add_argument(
-        "--since", default=None, metavar="DATE", help="only sessions on or after DATE (YYYY-MM-DD)"
-    )
+    p.add_argument("--since", default=None, metavar="DATE", help="only sessions on or after DATE (YYYY-MM-DD)")
     p.set_defaults(func=cmd_history)
 
     p = subparsers.add_parser("export", help="everything in the journal, as JSON or CSV")
@@ -104,9 +102,7 @@ def _now(args: argparse.Namespace) -> datetime:
     try:
         return parse_iso(args.now)
     except ValueError:
-        raise CompanionError(
-            f"--now: {args.now!r} is not an ISO-8601 time; use e.g. 2026-11-23T20:00+00:00"
-        ) from None
+        raise CompanionError(f"--now: {args.now!r} is not an ISO-8601 time; use e.g. 2026-11-23T20:00+00:00") from None
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

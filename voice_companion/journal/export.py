@@ -56,7 +56,5 @@ def read_export(text: str, fmt: str) -> list[Session]:
                 sessions.append(Session.from_doc(int(row["id"]), doc))
             return sessions
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CompanionError(
-            f"export: cannot read this {fmt} export ({exc}); was it changed by hand?"
-        ) from None
+        raise CompanionError(f"export: cannot read this {fmt} export ({exc}); was it changed by hand?") from None
     raise CompanionError(f"export: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

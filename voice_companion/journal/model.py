@@ -63,9 +63,7 @@ class Session:
         questions = doc.get("questions", [])
         if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
             raise ValueError("questions must be a list of question ids")
-        return cls(
-            doc_id, ritual, started, ended, float(seconds), completed, steps[0], steps[1], tuple(questions)
-        )
+        return cls(doc_id, ritual, started, ended, float(seconds), completed, steps[0], steps[1], tuple(questions))
 
     def to_doc(self) -> dict[str, Any]:
         """The stored form, exactly (seconds as stored, not recomputed)."""

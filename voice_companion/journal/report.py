@@ -44,9 +44,7 @@ def colour_for(ritual: str, index: int) -> str:
     return COLOURS.get(ritual, SPARE_COLOURS[index % len(SPARE_COLOURS)])
 
 
-def _day_marks(
-    sessions: Sequence[Session], first: date, today: date, tz: tzinfo | None
-) -> dict[date, set[str]]:
+def _day_marks(sessions: Sequence[Session], first: date, today: date, tz: tzinfo | None) -> dict[date, set[str]]:
     marks: dict[date, set[str]] = defaultdict(set)
     for session in sessions:
         day = local_date(session.started_at, tz)
@@ -95,16 +93,12 @@ def _counts_text(year_count: int, st: RitualStats) -> str:
     return " \u00b7 ".join(parts)
 
 
-def render_svg(
-    sessions: Sequence[Session], now: datetime, phrases: Phrasebook, tz: tzinfo | None = None
-) -> str:
+def render_svg(sessions: Sequence[Session], now: datetime, phrases: Phrasebook, tz: tzinfo | None = None) -> str:
     """A self-contained SVG: title, the 53-week calendar, and a legend with counts per ritual."""
     today = local_date(now, tz)
     first = week_start(today) - timedelta(weeks=WEEKS - 1)
     marks = _day_marks(sessions, first, today, tz)
-    in_year = [
-        s for s in sessions if s.ritual not in NOT_RITUALS and first <= local_date(s.started_at, tz) <= today
-    ]
+    in_year = [s for s in sessions if s.ritual not in NOT_RITUALS and first <= local_date(s.started_at, tz) <= today]
     year_counts = Counter(s.ritual for s in in_year)
     stats = ritual_stats(sessions, now, tz)
     rituals = sorted(year_counts, key=lambda r: (-year_counts[r], r))
@@ -126,9 +120,7 @@ def render_svg(
     ]
     for row, label in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun")):
         y = TOP + row * PITCH + CELL - 4
-        out.append(
-            f'<text x="{LEFT - 10}" y="{y}" font-size="11" fill="{SOFT_INK}" text-anchor="end">{label}</text>'
-        )
+        out.append(f'<text x="{LEFT - 10}" y="{y}" font-size="11" fill="{SOFT_INK}" text-anchor="end">{label}</text>')
     for week in range(WEEKS):
         monday = first + timedelta(weeks=week)
         x = LEFT + week * PITCH
@@ -171,9 +163,7 @@ HTML_STYLE = (
 )
 
 
-def render_html(
-    sessions: Sequence[Session], now: datetime, phrases: Phrasebook, tz: tzinfo | None = None
-) -> str:
+def render_html(sessions: Sequence[Session], now: datetime, phrases: Phrasebook, tz: tzinfo | None = None) -> str:
     """The same picture inline in a small HTML page (hover a day to see what was done)."""
     svg = render_svg(sessions, now, phrases, tz)
     return (

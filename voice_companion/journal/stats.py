@@ -81,16 +81,12 @@ def _tallies(sessions: Iterable[Session], now: datetime, tz: tzinfo | None) -> d
     return tallies
 
 
-def current_run(
-    sessions: Sequence[Session], rituals: Iterable[str], now: datetime, tz: tzinfo | None = None
-) -> int:
+def current_run(sessions: Sequence[Session], rituals: Iterable[str], now: datetime, tz: tzinfo | None = None) -> int:
     """Days in a row, up to today or yesterday, with a completed session of any of `rituals`."""
     return stats_and_run(sessions, rituals, now, tz)[1]
 
 
-def ritual_stats(
-    sessions: Sequence[Session], now: datetime, tz: tzinfo | None = None
-) -> dict[str, RitualStats]:
+def ritual_stats(sessions: Sequence[Session], now: datetime, tz: tzinfo | None = None) -> dict[str, RitualStats]:
     """Per ritual (sorted by name), as of `now`: sessions that start later are left out.
 
     Dates are calendar dates in `tz`, or in the offset each time was stored with (the device's

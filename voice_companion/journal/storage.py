@@ -193,7 +193,5 @@ def remove_stale_temps(path: Path) -> int:
         stale.unlink(missing_ok=True)
         removed += 1
     if removed:
-        _LOGGER.info(
-            "%s: removed %d unfinished temporary file(s) left by an interrupted write", path, removed
-        )
+        _LOGGER.info("%s: removed %d unfinished temporary file(s) left by an interrupted write", path, removed)
     return removed
