@@ -103,29 +103,12 @@ def pulse_server(rate: int = RATE) -> Iterator[dict[str, str]]:
     )
     for key in ("PULSE_SINK", "PULSE_SOURCE"):
         env.pop(key, None)
-    args = [
-        "pulseaudio", "--daemonize=yes", "--use-pid-file=yes", "--exit-idle-time=-1", "--system=false",
-        "--disallow-exit", "--disallow-module-loading=no", "-n",
-        "-L", f"module-null-sink sink_name={SINK} rate={rate} channels=1",
-        "-L", f"module-native-protocol-unix auth-anonymous=1 auth-cookie={root / 'cookie'}",
-        "-L", "module-always-sink",
-    ]  # fmt: skip
+    args = _daemon_args(root, rate)
     pid: int | None = None
     keeper: subprocess.Popen[bytes] | None = None
     try:
-        _run(args, env)
+        _start_daemon(args, env)
         pid = _read_pid(runtime / "pid")
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:  # --daemonize returns once the daemon is up; check it answers before going on
-            try:
-                _run(["pactl", "info"], env, timeout=2.0)
-                break
-            except (RuntimeError, subprocess.TimeoutExpired):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        _run(["pactl", "set-default-sink", SINK], env)
-        _run(["pactl", "set-default-source", SOURCE], env)
         keeper = _keep_low_latency(env)
         yield env
     finally:
@@ -134,6 +117,42 @@ def pulse_server(rate: int = RATE) -> Iterator[dict[str, str]]:
             keeper.wait(timeout=STOP_TIMEOUT_SECONDS)
         _stop(env, pid or _read_pid(runtime / "pid"))
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _daemon_args(root: Path, rate: int) -> list[str]:
+    return [
+        "pulseaudio", "--daemonize=yes", "--use-pid-file=yes", "--exit-idle-time=-1", "--system=false",
+        "--disallow-exit", "--disallow-module-loading=no", "-n",
+        "-L", f"module-null-sink sink_name={SINK} rate={rate} channels=1",
+        "-L", f"module-native-protocol-unix auth-anonymous=1 auth-cookie={root / 'cookie'}",
+        "-L", "module-always-sink",
+    ]  # fmt: skip
+
+
+def _start_daemon(args: list[str], env: dict[str, str]) -> None:
+    _run(args, env)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while True:  # --daemonize returns once the daemon is up; check it answers before going on
+        try:
+            _run(["pactl", "info"], env, timeout=2.0)
+            break
+        except (RuntimeError, subprocess.TimeoutExpired):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    _run(["pactl", "set-default-sink", SINK], env)
+    _run(["pactl", "set-default-source", SOURCE], env)
+
+
+def unplug(env: dict[str, str]) -> None:
+    """Stop the server (the device disappears for every client); `replug` brings it back."""
+    _stop(env, _read_pid(Path(env["PULSE_RUNTIME_PATH"]) / "pid"))
+
+
+def replug(env: dict[str, str], rate: int = RATE) -> subprocess.Popen[bytes]:
+    """Start the server again at the same address; returns its standing recorder (stop it with SIGINT)."""
+    _start_daemon(_daemon_args(Path(env["XDG_RUNTIME_DIR"]), rate), env)
+    return _keep_low_latency(env)
 
 
 def _keep_low_latency(env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 
@@ -17,6 +18,8 @@ _LOGGER = logging.getLogger(__name__)
 
 BLOCK_SAMPLES = 320  # 20 ms
 QUEUE_SECONDS = 10.0  # how far the recogniser may fall behind before audio is dropped
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 4.0
 
 
 def _sounddevice():  # imported late: PortAudio reads the device list once, at import
@@ -40,15 +43,25 @@ def check_device(kind: str, device: int | str | None) -> None:
         ) from None
 
 
-class MicSource:
-    """Yields 20 ms chunks stamped with audio time counted from the first sample."""
+class MicLost(Exception):
+    """The microphone stopped delivering audio (unplugged, sound server gone)."""
 
-    def __init__(self, device: int | str | None = None) -> None:
+
+class MicSource:
+    """Yields 20 ms chunks stamped with audio time counted from the first sample.
+
+    If the microphone goes away mid-session it says so in one log line, keeps the audio clock running
+    with silence (timers still end on time), and reopens it with back-off until it is back.
+    """
+
+    def __init__(self, device: int | str | None = None, stall_seconds: float = 1.0) -> None:
         check_device("input", device)
         self.device = device
+        self.stall_seconds = stall_seconds
         self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES))
         self._stop = threading.Event()
         self.dropped_blocks = 0
+        self.losses = 0
 
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - PortAudio's signature
         try:
@@ -59,43 +72,128 @@ class MicSource:
     def stop(self) -> None:
         self._stop.set()
 
-    def __iter__(self) -> Iterator[AudioChunk]:
+    def _open(self):  # noqa: ANN202
         sd = _sounddevice()
+        stream = sd.InputStream(
+            samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=BLOCK_SAMPLES,
+            device=self.device, callback=self._callback, latency="low",
+        )  # fmt: skip
+        stream.start()
+        return stream
+
+    def _live_blocks(self, stream) -> Iterator[np.ndarray]:  # noqa: ANN001
+        last = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                block = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                if not stream.active or time.monotonic() - last > self.stall_seconds:
+                    raise MicLost("no audio from it") from None
+                continue
+            last = time.monotonic()
+            yield block
+
+    def _silence_for(self, seconds: float) -> Iterator[np.ndarray]:
+        """Real-time silence while the microphone is away, so the audio clock keeps running."""
+        start = time.monotonic()
+        sent = 0
+        while not self._stop.is_set() and sent < seconds * SAMPLE_RATE:
+            due = (time.monotonic() - start) * SAMPLE_RATE
+            if sent + BLOCK_SAMPLES <= due:
+                sent += BLOCK_SAMPLES
+                yield np.zeros(BLOCK_SAMPLES, np.int16)
+            else:
+                time.sleep(BLOCK_SAMPLES / SAMPLE_RATE / 2)
+
+    def _blocks(self) -> Iterator[np.ndarray]:
+        sd = _sounddevice()
+        backoff = RETRY_FIRST_SECONDS
+        while not self._stop.is_set():
+            stream = None
+            try:
+                stream = self._open()
+                if self.losses:
+                    _LOGGER.warning("microphone is back; listening again")
+                backoff = RETRY_FIRST_SECONDS
+                yield from self._live_blocks(stream)
+            except (MicLost, sd.PortAudioError, OSError, ValueError) as exc:
+                if backoff == RETRY_FIRST_SECONDS:
+                    self.losses += 1
+                    _LOGGER.warning("microphone lost (%s); retrying with back-off until it is back", exc)
+                yield from self._silence_for(backoff)
+                backoff = min(backoff * 2, RETRY_MAX_SECONDS)
+                sd._terminate()  # rescan: PortAudio reads the device list only when it starts
+                sd._initialize()
+            finally:
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except Exception:  # noqa: BLE001 - a dead stream may fail to close; it is gone anyway
+                        _LOGGER.debug("closing a dead input stream failed", exc_info=True)
+                while not self._queue.empty():  # stale audio from before the loss
+                    self._queue.get_nowait()
+
+    def __iter__(self) -> Iterator[AudioChunk]:
         produced = 0
-        with sd.InputStream(
-            samplerate=SAMPLE_RATE,
-            channels=1,
-            dtype="int16",
-            blocksize=BLOCK_SAMPLES,
-            device=self.device,
-            callback=self._callback,
-        ):
-            while not self._stop.is_set():
-                try:
-                    block = self._queue.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                yield AudioChunk(block, produced / SAMPLE_RATE)
-                produced += len(block)
+        for block in self._blocks():
+            yield AudioChunk(block, produced / SAMPLE_RATE)
+            produced += len(block)
 
 
 class SpeakerOut:
-    """Plays queued audio in order; `stop` drops what has not been played yet."""
+    """Plays queued audio in order; `stop` drops what has not been played yet.
+
+    If the speaker fails, the companion keeps running: the failure is logged once and the stream is
+    reopened (at most every few seconds) when there is something to play.
+    """
 
     def __init__(self, device: int | str | None = None) -> None:
         check_device("output", device)
-        sd = _sounddevice()
+        self.device = device
         self._pending: deque[np.ndarray] = deque()
         self._lock = threading.Lock()
-        self._stream = sd.OutputStream(
-            samplerate=SAMPLE_RATE,
-            channels=1,
-            dtype="int16",
-            blocksize=BLOCK_SAMPLES,
-            device=device,
-            callback=self._callback,
-        )
-        self._stream.start()
+        self._stream = None
+        self._next_try = 0.0
+        self.failures = 0
+        self._ensure_stream()
+
+    def _alive(self) -> bool:
+        try:
+            return self._stream is not None and bool(self._stream.active)
+        except _sounddevice().PortAudioError:  # PortAudio was restarted under it (the microphone was rescanned)
+            return False
+
+    def _ensure_stream(self) -> bool:
+        if self._alive():
+            return True
+        if time.monotonic() < self._next_try:
+            return False
+        sd = _sounddevice()
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except Exception:  # noqa: BLE001 - a dead stream may fail to close
+                _LOGGER.debug("closing a dead output stream failed", exc_info=True)
+            self._stream = None
+            sd._terminate()
+            sd._initialize()
+        try:
+            stream = sd.OutputStream(
+                samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=BLOCK_SAMPLES,
+                device=self.device, callback=self._callback, latency="low",
+            )  # fmt: skip
+            stream.start()
+        except (sd.PortAudioError, OSError, ValueError) as exc:
+            self.failures += 1
+            if self.failures == 1:
+                _LOGGER.warning("speaker unavailable (%s); carrying on without sound, retrying now and then", exc)
+            self._next_try = time.monotonic() + RETRY_MAX_SECONDS
+            return False
+        if self.failures:
+            _LOGGER.warning("speaker is back")
+            self.failures = 0
+        self._stream = stream
+        return True
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # noqa: ANN001
         out = outdata[:, 0]
@@ -118,6 +216,8 @@ class SpeakerOut:
             return bool(self._pending)
 
     def play(self, samples: np.ndarray, at_seconds: float) -> None:
+        if not self._ensure_stream():
+            return  # nothing can be heard now; dropping it keeps later lines on time
         with self._lock:
             self._pending.append(samples)
 
@@ -126,10 +226,12 @@ class SpeakerOut:
             self._pending.clear()
 
     def close(self, drain_seconds: float = 5.0) -> None:
-        done = threading.Event()
-        for _ in range(int(drain_seconds / 0.05)):
-            if not self.busy:
-                break
-            done.wait(0.05)
-        self._stream.stop()
-        self._stream.close()
+        deadline = time.monotonic() + drain_seconds
+        while self.busy and self._alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception:  # noqa: BLE001 - closing a dead stream
+                _LOGGER.debug("closing the output stream failed", exc_info=True)

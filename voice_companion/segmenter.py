@@ -86,8 +86,10 @@ class Segmenter:
         if self._floor_db is None or level < self._floor_db:
             # fall quickly towards quieter frames: the floor is the quietest recent level
             self._floor_db = level if self._floor_db is None else 0.7 * self._floor_db + 0.3 * level
-        elif not self.in_speech:
-            self._floor_db += min(level - self._floor_db, self.settings.floor_rise_db_per_second * FRAME_SECONDS)
+        else:
+            # rise slowly, and slower still inside speech: a tap turned on must not read as endless speech
+            rate = self.settings.floor_rise_db_per_second * (0.5 if self.in_speech else 1.0)
+            self._floor_db += min(level - self._floor_db, rate * FRAME_SECONDS)
 
     def process(self, frame: AudioChunk) -> Utterance | None:
         if frame.n_samples != FRAME_SAMPLES:

@@ -1,0 +1,168 @@
+"""Microphone and speaker for real: a private PulseAudio server, `run --input mic --output speaker`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.pulse import play_wav, pulse_server, record
+from tests.scenes import Scene
+from voice_companion.audio_files import read_all
+
+
+def _events(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _wait_for(path: Path, predicate, timeout: float) -> list[dict]:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = _events(path)
+        if predicate(events):
+            return events
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; events so far: {_events(path)}")
+
+
+def _active_spans(samples: np.ndarray, rate: int = 16000, block: float = 0.02) -> list[tuple[float, float]]:
+    n = int(rate * block)
+    levels = [np.sqrt(np.mean(samples[i : i + n].astype(float) ** 2)) for i in range(0, len(samples) - n, n)]
+    spans, start = [], None
+    for i, level in enumerate(levels):
+        if level > 300 and start is None:
+            start = i * block
+        elif level <= 300 and start is not None:
+            if spans and start - spans[-1][1] < 0.35:  # a short gap inside one utterance
+                spans[-1] = (spans[-1][0], i * block)
+            else:
+                spans.append((start, i * block))
+            start = None
+    return spans
+
+
+@pytest.fixture
+def live(tmp_path: Path):
+    with pulse_server() as env:
+        events = tmp_path / "events.jsonl"
+        db = tmp_path / "journal.json"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voice_companion", "run", "--input", "mic", "--output", "speaker",
+             "--events", str(events), "--db", str(db), "--seed", "3"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            _wait_for(events, lambda ev: any(e["type"] == "listening" for e in ev), 30)
+            yield env, proc, events, db
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_spoken_command_is_heard_and_answered_on_the_speaker(tmp_path: Path, live) -> None:  # noqa: ANN001
+    env, proc, events_path, db = live
+    scene = Scene(2.8, snr_db=None)  # the monitor is digital silence around it: noise here would read as speech
+    scene.say(0.3, "hey companion, start a kiss")
+    command = scene.write(tmp_path / "command.wav")
+    recording = tmp_path / "monitor.wav"
+    recorder = threading.Thread(target=record, args=(env, 15.0, recording))
+    recorder.start()
+    time.sleep(0.3)
+    play_wav(env, command)
+    events = _wait_for(events_path, lambda ev: any(e["type"] == "ritual_completed" for e in ev), 30)
+    recorder.join(timeout=30)
+
+    assert [e["intent"] for e in events if e["type"] == "command"] == ["start_kiss"]  # its own voice obeyed nothing
+    started = next(e for e in events if e["type"] == "timer_started")
+    finished = next(e for e in events if e["type"] == "timer_finished")
+    assert started["seconds"] == 6.0 and finished["t"] - started["t"] == pytest.approx(6.0, abs=0.05)
+
+    spans = _active_spans(read_all(recording))
+    assert len(spans) >= 3, spans  # the command, the start cue, then the chime and the end phrase
+    command_end, reply_start = spans[0][1], spans[1][0]
+    print(f"\nlive latency, end of played command to first sound of the reply: {reply_start - command_end:.2f} s")
+    assert 0 < reply_start - command_end < 5.0
+
+    proc.send_signal(signal.SIGTERM)
+    stop_started = time.monotonic()
+    assert proc.wait(timeout=10) == 0
+    print(f"stopped {time.monotonic() - stop_started:.2f} s after SIGTERM")
+    sessions = list(json.loads(db.read_text())["sessions"].values())
+    assert [(s["ritual"], s["completed"]) for s in sessions] == [("kiss", True)]
+
+
+def test_sigterm_mid_hug_logs_it_as_not_completed(tmp_path: Path, live) -> None:  # noqa: ANN001
+    env, proc, events_path, db = live
+    scene = Scene(3.2, snr_db=30)
+    scene.say(0.3, "hey companion, start a hug timer")
+    play_wav(env, scene.write(tmp_path / "command.wav"))
+    _wait_for(events_path, lambda ev: any(e["type"] == "timer_started" for e in ev), 30)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    assert proc.wait(timeout=10) == 0
+    assert time.monotonic() - t0 < 3.0
+    types = [e["type"] for e in _events(events_path)]
+    assert "ritual_ended_early" in types and "ritual_completed" not in types
+    sessions = list(json.loads(db.read_text())["sessions"].values())
+    assert [(s["ritual"], s["completed"]) for s in sessions] == [("hug", False)]
+    assert sessions[0]["ended_at"] is not None
+
+
+def test_microphone_unplugged_and_back(tmp_path: Path) -> None:
+    """The sound server goes away mid-hug: one log line, timers carry on, listening resumes by itself."""
+    from tests.pulse import replug, unplug
+
+    with pulse_server() as env, (tmp_path / "stderr.txt").open("w") as log:
+        events_path, db = tmp_path / "events.jsonl", tmp_path / "journal.json"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voice_companion", "run", "--input", "mic", "--output", "speaker",
+             "--events", str(events_path), "--db", str(db), "--seed", "3"],
+            env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
+        )  # fmt: skip
+        keeper = None
+        try:
+            _wait_for(events_path, lambda ev: any(e["type"] == "listening" for e in ev), 30)
+            first = Scene(2.8, snr_db=None)
+            first.say(0.3, "hey companion, start a kiss")
+            play_wav(env, first.write(tmp_path / "kiss.wav"))
+            _wait_for(events_path, lambda ev: any(e["type"] == "timer_started" for e in ev), 30)
+            unplug(env)
+            # the kiss still ends on time while the microphone is away
+            _wait_for(events_path, lambda ev: any(e["type"] == "ritual_completed" for e in ev), 20)
+            time.sleep(2.0)
+            keeper = replug(env)
+            deadline = time.monotonic() + 20  # back-off: the companion retries every few seconds at most
+            while "microphone is back" not in (tmp_path / "stderr.txt").read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
+            second = Scene(2.8, snr_db=None)
+            second.say(0.3, "hey companion, start a hug timer")
+            play_wav(env, second.write(tmp_path / "hug.wav"))
+            _wait_for(
+                events_path, lambda ev: any(e["type"] == "timer_started" and e["ritual"] == "hug" for e in ev), 30
+            )
+            assert proc.poll() is None  # no crash
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            if keeper is not None:
+                keeper.send_signal(signal.SIGINT)
+                keeper.wait(timeout=5)
+        stderr = (tmp_path / "stderr.txt").read_text()
+        lost = [line for line in stderr.splitlines() if "microphone lost" in line]
+        assert len(lost) == 1, stderr
+        assert "microphone is back" in stderr
+        sessions = list(json.loads(db.read_text())["sessions"].values())
+        assert [(s["ritual"], s["completed"]) for s in sessions] == [("kiss", True), ("hug", False)]
