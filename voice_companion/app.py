@@ -16,6 +16,8 @@ from voice_companion.config import Settings
 from voice_companion.detect import load_language
 from voice_companion.device.audio_devices import resolve_device
 from voice_companion.device.models import find_vosk_model
+from voice_companion.device.reminders import ReminderScheduler, check_reminder_phrases
+from voice_companion.nudges import Reminders
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
@@ -94,6 +96,18 @@ class App:
             ritual = intent.slots.get("ritual")
             return answer(intent.name, journal.sessions(), clock.wall(t), answer_phrases, answer_rng, ritual=ritual)
 
+        reminders = None
+        if settings.reminders_enabled and settings.reminders:
+            reminder_phrases = Phrasebook.load(PROMPTS_DIR / "reminders.toml")
+            check_reminder_phrases(reminder_phrases, settings.reminders)
+            scheduler = ReminderScheduler(settings.reminders, settings.quiet_hours, settings.reminders_enabled)
+            today = clock.wall(0.0).astimezone()
+            for session in journal.sessions():
+                if session.completed and session.local_day() == today.date():
+                    scheduler.ritual_done(session.ritual, today)
+            reminders = Reminders(scheduler, clock, reminder_phrases, random.Random(settings.seed))
+            bus.subscribe(reminders)
+
         companion = Companion(
             listener,
             _voice(settings),
@@ -102,6 +116,7 @@ class App:
             random.Random(settings.seed),
             settings.command_window_seconds,
             answerer=_answer,
+            reminders=reminders,
         )
         bus.emit(Event(0.0, "listening", {"engine": recognizer.name, "wake": list(settings.wake_phrases)}))
         return cls(companion, source, out, closers)

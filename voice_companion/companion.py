@@ -14,6 +14,7 @@ from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.events import Event
 from voice_companion.intents import Intent
 from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.nudges import Reminders
 from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
 from voice_companion.segmenter import Utterance
@@ -54,6 +55,7 @@ class Companion:
         command_window_seconds: float = 6.0,
         activity_factory: ActivityFactory | None = None,
         answerer: Callable[[Intent, float], str | None] | None = None,
+        reminders: Reminders | None = None,
     ) -> None:
         self.listener = listener
         self.voice = voice
@@ -63,6 +65,8 @@ class Companion:
         self.command_window_seconds = command_window_seconds
         self._activity_factory = activity_factory
         self._answerer = answerer
+        self.reminders = reminders
+        self._offer: str | None = None  # the ritual a reminder just offered, until yes, no or silence
         self.activity: Activity | None = None
         self.audio_until = 0.0  # end of everything queued to play
         self.speaking_until = 0.0  # end of queued speech (tones excluded)
@@ -87,7 +91,25 @@ class Companion:
         heard = self.listener.process(frame, self.mode_for)
         if heard is not None:
             self._on_heard(heard)
+        elif self.reminders is not None:
+            self._remind(frame.end_seconds)
         return self._out
+
+    @property
+    def idle(self) -> bool:
+        return self.activity is None and self.audio_until <= self.now and not self.listener.segmenter.in_speech
+
+    def _remind(self, now: float) -> None:
+        assert self.reminders is not None
+        if self._offer is not None and now > self.open_until and not self._speech_pending:
+            self._offer = None  # no answer is an answer too: it is not asked again today
+        offer = self.reminders.tick(now, self.idle and self._offer is None)
+        if offer is not None:
+            ritual, text = offer
+            self._offer = ritual
+            self._emit(Event(now, "reminder", {"ritual": ritual}))
+            self.say(text)
+            self._open_after_speech = self.command_window_seconds
 
     def mode_for(self, utterance: Utterance) -> Mode:
         """The grammar an utterance is judged by, from when it was spoken."""
@@ -173,6 +195,13 @@ class Companion:
         self.handle(intent, now)
 
     def handle(self, intent: Intent, now: float) -> None:
+        if self._offer is not None and intent.name in ("yes", "no"):
+            ritual, self._offer = self._offer, None
+            if intent.name == "no" and self.reminders is not None:
+                self.say(self.reminders.declined(ritual, now))
+            else:
+                self.handle(Intent("start_ritual", {"ritual": ritual}, intent.text), now)
+            return
         if self.activity is not None:
             actions = self.activity.on_intent(intent, now)
             if actions is not None:
