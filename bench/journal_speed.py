@@ -42,9 +42,7 @@ def build(path: Path, n_sessions: int, now: datetime) -> None:
     raw = empty_journal()
     first_day = now - timedelta(days=n_sessions // 5 + 1)
     for i in range(n_sessions):
-        start = (
-            first_day + timedelta(days=i // 5, hours=7 + (i % 5) * 3, minutes=rng.randrange(60))
-        ).astimezone(ZONE)
+        start = (first_day + timedelta(days=i // 5, hours=7 + (i % 5) * 3, minutes=rng.randrange(60))).astimezone(ZONE)
         ritual = rng.choice(RITUALS)
         questions = [f"light-{rng.randrange(40):02d}" for _ in range(3)] if ritual == "date_night" else []
         doc = session_doc(

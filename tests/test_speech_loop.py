@@ -127,3 +127,18 @@ def test_conversation_without_the_wake_phrase_starts_nothing(tmp_path: Path) -> 
     scene.say(6.0, "stop by the shop and set the table for dinner", "en-gb-x-rp")
     result = run_cli(tmp_path, scene.write(tmp_path / "in.wav"))
     assert [e["type"] for e in result.events] == ["listening"]
+
+
+def test_stop_interrupts_the_device_while_it_speaks(tmp_path: Path) -> None:
+    scene = Scene(20.0)
+    scene.say(1.0, "hey companion, what can you do")
+    scene.say(6.5, "hey companion, stop")
+    result = run_cli(tmp_path, scene.write(tmp_path / "in.wav"))
+    assert result.returncode == 0, result.stderr
+    help_line = result.of_type("say")[0]
+    assert help_line["seconds"] > 6.0  # long enough to be talked over
+    [interrupted] = result.of_type("speech_interrupted")
+    assert help_line["t"] < interrupted["t"] < help_line["t"] + help_line["seconds"]
+    out = read_all(result.output)
+    after = out[int((interrupted["t"] + 0.05) * 16000) : int((help_line["t"] + help_line["seconds"]) * 16000)]
+    assert _rms(after) < 1  # the rest of the line was cut from the output

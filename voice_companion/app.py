@@ -17,7 +17,6 @@ from voice_companion.detect import load_language
 from voice_companion.device.audio_devices import resolve_device
 from voice_companion.device.models import find_vosk_model
 from voice_companion.device.reminders import ReminderScheduler, check_reminder_phrases
-from voice_companion.nudges import Reminders
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
@@ -25,6 +24,7 @@ from voice_companion.intents import Intent
 from voice_companion.journal import INTENTS as ANSWER_INTENTS
 from voice_companion.journal import Journal, JournalRecorder, answer, load_answer_phrases
 from voice_companion.listener import Listener
+from voice_companion.nudges import Reminders
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 from voice_companion.runner import run_loop

@@ -82,38 +82,67 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> None:
 
 
 class WavTimeline:
-    """Everything the device said, placed at the audio time it started: output lines up with input."""
+    """Everything the device said, placed at the audio time it started: output lines up with input.
+
+    Audio is written out as the run goes (`advance`), keeping only a short window in memory, so an
+    eight-hour run does not hold eight hours of audio.
+    """
+
+    KEEP_SECONDS = 2.0  # nothing is placed or cut this far behind the present
 
     def __init__(self, path: Path, rate: int = SAMPLE_RATE) -> None:
         self.path = path
         self.rate = rate
-        self._buffer = np.zeros(rate * 60, dtype=np.int32)
-        self._length = 0
+        try:
+            self._file = soundfile.SoundFile(str(path), "w", rate, 1, subtype="PCM_16", format="WAV")
+        except (OSError, soundfile.LibsndfileError, RuntimeError) as exc:
+            raise CompanionError(
+                f"{path}: cannot write the audio file ({exc}); check the folder exists and is writable"
+            ) from None
+        self._base = 0  # sample index of self._buffer[0]
+        self._buffer = np.zeros(rate * 10, dtype=np.int32)
+        self._length = 0  # samples known, from the start of the file
 
-    def _ensure(self, n: int) -> None:
-        if n > len(self._buffer):
-            grown = np.zeros(max(n, 2 * len(self._buffer)), dtype=np.int32)
+    def _ensure(self, end: int) -> None:
+        needed = end - self._base
+        if needed > len(self._buffer):
+            grown = np.zeros(max(needed, 2 * len(self._buffer)), dtype=np.int32)
             grown[: len(self._buffer)] = self._buffer
             self._buffer = grown
 
     def play(self, samples: np.ndarray, at_seconds: float) -> None:
-        start = int(round(at_seconds * self.rate))
+        start = max(int(round(at_seconds * self.rate)), self._base)
         end = start + len(samples)
         self._ensure(end)
-        self._buffer[start:end] += samples.astype(np.int32)
+        self._buffer[start - self._base : end - self._base] += samples[: end - start].astype(np.int32)
         self._length = max(self._length, end)
 
     def stop(self, at_seconds: float) -> None:
         """Cut everything scheduled from this moment on (a barge-in)."""
-        start = int(round(at_seconds * self.rate))
+        start = max(int(round(at_seconds * self.rate)), self._base)
         if start < self._length:
-            self._buffer[start : self._length] = 0
+            self._buffer[start - self._base : self._length - self._base] = 0
 
     def extend_to(self, seconds: float) -> None:
-        n = int(round(seconds * self.rate))
-        self._ensure(n)
-        self._length = max(self._length, n)
+        end = int(round(seconds * self.rate))
+        self._ensure(end)
+        self._length = max(self._length, end)
+
+    def _write_until(self, index: int) -> None:
+        count = index - self._base
+        if count <= 0:
+            return
+        self._file.write(np.clip(self._buffer[:count], -32768, 32767).astype(np.int16))
+        self._buffer = np.concatenate([self._buffer[count:], np.zeros(count, np.int32)])
+        self._base = index
+
+    def advance(self, now_seconds: float) -> None:
+        """The run has reached `now_seconds`: write out what can no longer change."""
+        done = int((now_seconds - self.KEEP_SECONDS) * self.rate)
+        if done - self._base >= self.rate:  # in steps of a second or more
+            self.extend_to(now_seconds)
+            self._write_until(done)
 
     def close(self) -> None:
-        data = np.clip(self._buffer[: self._length], -32768, 32767).astype(np.int16)
-        write_wav(self.path, data, self.rate)
+        self._write_until(self._length)
+        self._file.close()

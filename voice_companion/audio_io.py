@@ -225,6 +225,9 @@ class SpeakerOut:
         with self._lock:
             self._pending.clear()
 
+    def advance(self, now_seconds: float) -> None:
+        """Live audio is played as it comes; nothing to settle."""
+
     def close(self, drain_seconds: float = 5.0) -> None:
         deadline = time.monotonic() + drain_seconds
         while self.busy and self._alive() and time.monotonic() < deadline:

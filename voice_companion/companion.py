@@ -180,6 +180,7 @@ class Companion:
     # ---- what was heard -----------------------------------------------------------------------------
     def _on_heard(self, heard: Heard) -> None:
         now = heard.t
+        was_talking = self.audio_until > now
         if heard.wake_phrase is not None:
             self._emit(Event(heard.wake_end_seconds or now, "wake", {"phrase": heard.wake_phrase}))
             self.interrupt(now)
@@ -190,8 +191,10 @@ class Companion:
         intent = heard.intent
         self.open_until = -1.0
         self._emit(Event(now, "command", {"intent": intent.name, "text": intent.text}))
-        if intent.name == "cancel" and self.audio_until > now:
+        if intent.name == "cancel" and was_talking:
             self.interrupt(now)
+            if self.activity is None:
+                return  # "stop" while it talks means just that: be quiet
         self.handle(intent, now)
 
     def handle(self, intent: Intent, now: float) -> None:

@@ -21,6 +21,10 @@ class AudioOut(Protocol):
 
     def stop(self, at_seconds: float) -> None: ...
 
+    def advance(self, now_seconds: float) -> None:
+        """The run has reached this audio time (a file timeline writes out what is settled)."""
+        ...
+
 
 def run_loop(
     source: Iterable[AudioChunk],
@@ -37,6 +41,7 @@ def run_loop(
             elif isinstance(item, StopPlayback):
                 out.stop(item.at_seconds)
         end = frame.end_seconds
+        out.advance(end)
         if stop is not None and stop.is_set():
             break
     companion.shutdown(end)
