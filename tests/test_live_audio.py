@@ -166,3 +166,20 @@ def test_microphone_unplugged_and_back(tmp_path: Path) -> None:
         assert "microphone is back" in stderr
         sessions = list(json.loads(db.read_text())["sessions"].values())
         assert [(s["ritual"], s["completed"]) for s in sessions] == [("kiss", True), ("hug", False)]
+
+
+def test_its_own_voice_never_triggers_a_command(tmp_path: Path, live) -> None:  # noqa: ANN001
+    """The help line says "start a hug timer"; the microphone hears it on the same sink and must not obey."""
+    env, proc, events_path, db = live
+    scene = Scene(3.2, snr_db=None)
+    scene.say(0.3, "hey companion, what can you do")
+    play_wav(env, scene.write(tmp_path / "help.wav"))
+    events = _wait_for(events_path, lambda ev: any(e["type"] == "say" for e in ev), 30)
+    line = next(e for e in events if e["type"] == "say")
+    assert "start a hug timer" in line["text"]
+    time.sleep(line["seconds"] + 2.0)  # let the whole line come back through the microphone
+    events = _events(events_path)
+    assert [e["intent"] for e in events if e["type"] == "command"] == ["help"]
+    assert not [e for e in events if e["type"] in ("ritual_started", "wake") and e["t"] > line["t"]]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0

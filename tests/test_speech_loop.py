@@ -142,3 +142,14 @@ def test_stop_interrupts_the_device_while_it_speaks(tmp_path: Path) -> None:
     out = read_all(result.output)
     after = out[int((interrupted["t"] + 0.05) * 16000) : int((help_line["t"] + help_line["seconds"]) * 16000)]
     assert _rms(after) < 1  # the rest of the line was cut from the output
+
+
+def test_a_bare_stop_also_interrupts(tmp_path: Path) -> None:
+    scene = Scene(20.0)
+    scene.say(1.0, "hey companion, what can you do")
+    scene.say(7.0, "stop")
+    result = run_cli(tmp_path, scene.write(tmp_path / "in.wav"))
+    help_line = result.of_type("say")[0]
+    [interrupted] = result.of_type("speech_interrupted")
+    assert help_line["t"] < interrupted["t"] < help_line["t"] + help_line["seconds"]
+    assert len(result.of_type("say")) == 1

@@ -65,6 +65,7 @@ def split_wake(words: Sequence[Word], wake_phrases: Sequence[str]) -> tuple[str 
 
 
 MAX_DROPPED_TRAILING_WORDS = 1
+MAX_BARE_STOP_SECONDS = 0.9
 
 
 class Listener:
@@ -105,6 +106,12 @@ class Listener:
             return None
         return self._interpret(hypothesis, utterance, mode)
 
+    def _barge_in(self, intent: Intent, score: float, utterance: Utterance) -> bool:
+        """A bare "stop" over the device's own voice: the microphone also hears the device, whose words
+        can pass for a command, so a bare stop must be short and as certain as a wake phrase."""
+        speech = utterance.speech_end_seconds - utterance.speech_start_seconds
+        return intent.name == "cancel" and speech <= MAX_BARE_STOP_SECONDS and score >= self.recognizer.thresholds.wake
+
     def _parse(self, words: Sequence[Word]) -> Intent | None:
         """The intent of the words; pocketsphinx may return a path that stops one word short of the end
         of a phrasing ("cancel the" of "cancel the timer"): then the longest prefix that is a command."""
@@ -135,7 +142,11 @@ class Listener:
             command_score = mean_score(rest)
             candidate = self._parse(rest)
             if candidate is not None and command_score >= thresholds.command:
-                if mode is not Mode.SPEAKING or phrase is not None or candidate.name == "cancel":
+                if (
+                    mode is not Mode.SPEAKING
+                    or phrase is not None
+                    or self._barge_in(candidate, command_score, utterance)
+                ):
                     intent = candidate
                     score = command_score if phrase is None else min(wake_score, command_score)
             else:
