@@ -183,3 +183,14 @@ def test_its_own_voice_never_triggers_a_command(tmp_path: Path, live) -> None:  
     assert not [e for e in events if e["type"] in ("ritual_started", "wake") and e["t"] > line["t"]]
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
+
+
+def test_no_microphone_is_one_clear_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("PULSE", "XDG_RUNTIME"))}
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # no sound server here, and no sound card on this machine
+    proc = subprocess.run([sys.executable, "-m", "voice_companion", "run", "--db", str(tmp_path / "j.json")],
+                          env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("voice-companion:")]
+    assert len(errors) == 1 and "--input" in errors[0] and "microphone" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
