@@ -11,7 +11,7 @@ from voice_companion.audio import AudioChunk, frames
 from voice_companion.engines.base import Recognizer, Thresholds
 from voice_companion.engines.select import make_recognizer
 from voice_companion.intents import CommandLanguage
-from voice_companion.listener import Listener, Mode
+from voice_companion.listener import Heard, Listener, Mode
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.segmenter import FRAME_SAMPLES
 
@@ -41,6 +41,25 @@ def _permissive(recognizer: Recognizer) -> Recognizer:
     return recognizer
 
 
+def _heard(
+    chunks: Iterable[AudioChunk],
+    recognizer: Recognizer,
+    wake_phrases: Sequence[str],
+    language: CommandLanguage | None,
+    mode: Mode,
+) -> Iterator[Heard]:
+    """Everything the listener hears in one mode, scored but not thresholded."""
+    saved = recognizer.thresholds
+    listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases)
+    try:
+        for frame in frames(chunks, FRAME_SAMPLES):
+            heard = listener.process(frame, lambda _u: mode)
+            if heard is not None:
+                yield heard
+    finally:
+        recognizer.thresholds = saved
+
+
 def detect_wake(
     chunks: Iterable[AudioChunk],
     recognizer: Recognizer,
@@ -50,15 +69,9 @@ def detect_wake(
 ) -> Iterator[Detection]:
     """Every wake phrase heard, with its score. `threshold=None` uses the recogniser's own."""
     limit = recognizer.thresholds.wake if threshold is None else threshold
-    saved = recognizer.thresholds
-    listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases)
-    try:
-        for frame in frames(chunks, FRAME_SAMPLES):
-            heard = listener.process(frame, lambda _u: Mode.WAKE)
-            if heard is not None and heard.wake_phrase is not None and heard.score >= limit:
-                yield Detection(heard.wake_end_seconds or heard.t, heard.wake_phrase, heard.score)
-    finally:
-        recognizer.thresholds = saved
+    for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.WAKE):
+        if heard.wake_phrase is not None and heard.score >= limit:
+            yield Detection(heard.wake_end_seconds or heard.t, heard.wake_phrase, heard.score)
 
 
 def recognize_commands(
@@ -70,15 +83,9 @@ def recognize_commands(
 ) -> Iterator[CommandHit]:
     """Commands spoken without the wake phrase (as in the listening window after it), with scores."""
     limit = recognizer.thresholds.command if threshold is None else threshold
-    saved = recognizer.thresholds
-    listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases)
-    try:
-        for frame in frames(chunks, FRAME_SAMPLES):
-            heard = listener.process(frame, lambda _u: Mode.OPEN)
-            if heard is not None and heard.intent is not None and heard.score >= limit:
-                yield CommandHit(heard.t, heard.intent.name, heard.intent.text, heard.score)
-    finally:
-        recognizer.thresholds = saved
+    for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.OPEN):
+        if heard.intent is not None and heard.score >= limit:
+            yield CommandHit(heard.t, heard.intent.name, heard.intent.text, heard.score)
 
 
 def build_recognizer(engine: str = "pocketsphinx", model: Path | None = None) -> Recognizer:

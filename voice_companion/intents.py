@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voice_companion.errors import CompanionError
 from voice_companion.numbers import SPECIAL_DURATIONS, TEENS, UNITS, all_number_phrases, parse_duration
+from voice_companion.phrases import read_toml
 
 SLOTS = ("duration", "length", "ritual")
 MAX_DURATION_NUMBER = 60  # "sixty seconds", "sixty minutes": longer timers are not a kitchen ritual
@@ -46,12 +46,7 @@ class CommandLanguage:
 
     @classmethod
     def load(cls, path: Path) -> CommandLanguage:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CompanionError(f"{path}: command phrasings file is missing; restore it from the repository") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise CompanionError(f"{path}: not valid TOML ({exc}); fix the file") from None
+        data = read_toml(path, "command phrasings file")
         intents = data.get("intents")
         rituals = data.get("slots", {}).get("ritual", {})
         if not isinstance(intents, dict) or not intents:

@@ -12,6 +12,16 @@ from pathlib import Path
 from voice_companion.errors import CompanionError
 
 
+def read_toml(path: Path, what: str) -> dict[str, object]:
+    """A prompts TOML file as a dict, or one line saying what is wrong with it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CompanionError(f"{path}: {what} is missing; restore it from the repository") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CompanionError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -26,12 +36,7 @@ class Phrasebook:
     @classmethod
     def load(cls, path: Path) -> Phrasebook:
         """Load a TOML file whose values are lists of strings (tables nest with dotted keys)."""
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CompanionError(f"{path}: prompts file is missing; restore it from the repository") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise CompanionError(f"{path}: not valid TOML ({exc}); fix the file") from None
+        data = read_toml(path, "prompts file")
         lines: dict[str, tuple[str, ...]] = {}
         _flatten(data, "", lines, path)
         return cls(lines, str(path))
