@@ -83,3 +83,13 @@ def test_any_sample_rate_and_stereo_is_converted(tmp_path: Path, rate: int) -> N
     proc = _run("detect", "--input", str(path))
     assert proc.returncode == 0, proc.stderr
     assert '"phrase": "hey companion"' in proc.stdout
+
+
+def test_detect_reports_a_wake_phrase_followed_by_a_command(tmp_path: Path) -> None:
+    """The wake score alone decides a detection, not the weaker command after it."""
+    scene = Scene(8.0, snr_db=10)
+    scene.say(1.0, "hey companion, start a hug timer")
+    proc = _run("detect", "--input", str(scene.write(tmp_path / "in.wav")))
+    assert proc.returncode == 0, proc.stderr
+    [line] = proc.stdout.splitlines()
+    assert '"phrase": "hey companion"' in line

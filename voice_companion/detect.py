@@ -70,8 +70,8 @@ def detect_wake(
     """Every wake phrase heard, with its score. `threshold=None` uses the recogniser's own."""
     limit = recognizer.thresholds.wake if threshold is None else threshold
     for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.WAKE):
-        if heard.wake_phrase is not None and heard.score >= limit:
-            yield Detection(heard.wake_end_seconds or heard.t, heard.wake_phrase, heard.score)
+        if heard.wake_phrase is not None and heard.wake_score is not None and heard.wake_score >= limit:
+            yield Detection(heard.wake_end_seconds or heard.t, heard.wake_phrase, heard.wake_score)
 
 
 def recognize_commands(

@@ -30,7 +30,8 @@ class Heard:
     wake_phrase: str | None  # set when the wake phrase was heard
     wake_end_seconds: float | None  # audio time at the end of the wake phrase
     intent: Intent | None
-    score: float
+    score: float  # of the weakest part heard (wake phrase or command)
+    wake_score: float | None = None  # of the wake phrase alone, when it was heard
 
 
 def _rule_name(phrase: str) -> str:
@@ -153,4 +154,4 @@ class Listener:
                 _LOGGER.debug("command rejected: %r score %.2f", " ".join(w.text for w in rest), command_score)
         if phrase is None and intent is None:
             return None
-        return Heard(utterance.end_seconds, phrase, wake_end, intent, score)
+        return Heard(utterance.end_seconds, phrase, wake_end, intent, score, wake_score if phrase else None)
