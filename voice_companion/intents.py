@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voice_companion.errors import CompanionError
-from voice_companion.numbers import SPECIAL_DURATIONS, TEENS, UNITS, all_number_phrases, parse_duration
+from voice_companion.numbers import SPECIAL_DURATIONS, TEENS, UNITS, number_words, parse_duration
 from voice_companion.phrases import read_toml
 
 SLOTS = ("duration", "length", "ritual")
-MAX_DURATION_NUMBER = 60  # "sixty seconds", "sixty minutes": longer timers are not a kitchen ritual
+# The lengths people ask for. Every number in the grammar is a place where unrelated speech can hide
+# ("how many eggs are left" decoded as "thirty two minute hug"), so only round, likely ones are in it.
+SPOKEN_NUMBERS = (*range(1, 21), 25, 30, 40, 45, 50, 60, 90)
 _WORD = re.compile(r"^[a-z']+$")
 
 
@@ -29,7 +31,7 @@ class Intent:
 def _duration_phrases(adjective: bool) -> list[str]:
     """ "two minutes" (or "two minute" as in "a two minute timer"); "one second" is a special duration."""
     units = ("second", "minute") if adjective else ("seconds", "minutes")
-    numbers = all_number_phrases(MAX_DURATION_NUMBER)
+    numbers = [number_words(n) for n in SPOKEN_NUMBERS]
     phrases = [f"{n} {u}" for n in (numbers if adjective else numbers[1:]) for u in units]
     if not adjective:
         phrases += list(SPECIAL_DURATIONS)
@@ -130,14 +132,13 @@ class CommandLanguage:
     def jsgf_rules(self) -> list[str]:
         """JSGF rule definitions: <command> and one rule per intent and slot.
 
-        Numbers are built from parts (<tens> [<digit>]): spelled out, the grammar grows so wide that
+        Numbers are built from parts (twenty [five]): spelled out, the grammar grows so wide that
         the decoder's beam prunes the right path.
         """
         rules = [
             "<digit> = " + " | ".join(UNITS[1:]) + ";",
             "<teen> = " + " | ".join(TEENS) + ";",
-            "<tens> = twenty | thirty | forty | fifty;",
-            "<number> = <digit> | <teen> | <tens> [<digit>] | sixty;",
+            "<number> = <digit> | <teen> | twenty [five] | thirty | forty [five] | fifty | sixty | ninety;",
             "<duration> = <number> (seconds | minutes) | " + " | ".join(SPECIAL_DURATIONS) + ";",
             "<length> = <number> (second | minute);",
             "<ritual> = " + " | ".join(self._slot_alternatives("ritual")) + ";",
