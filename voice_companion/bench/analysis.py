@@ -1,0 +1,200 @@
+"""Turn raw benchmark results into the figures the report shows (pure functions over the results dict)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voice_companion.bench import metrics
+
+# Published miss rates at 1 false alarm per 10 h (Picovoice protocol, 10 dB SNR, six keywords).
+PUBLISHED = (
+    ("PocketSphinx (published)", 52.0),
+    ("Snowboy (published)", 31.9),
+    ("Porcupine (published)", 2.7),
+)
+FA_TARGET_PER_HOUR = 0.1
+FA_LOOSE_PER_HOUR = 1.0
+UNRELATED_TARGET = 0.02
+CANDIDATE_PLOT_SNR_DB = 10.0
+# With no event in T hours, the one-sided 95 % upper bound of a Poisson rate is about 3 / T.
+POISSON_95_ZERO = 2.996
+
+
+@dataclass(frozen=True)
+class WakeRow:
+    label: str
+    snr_db: float | None
+    n_clips: int
+    background_hours: float
+    strict: metrics.DetPoint
+    loose: metrics.DetPoint
+    best_miss: float
+    late: int
+    rtf: float
+
+
+def outcome_of(entry: dict[str, Any]) -> metrics.WakeOutcome:
+    return metrics.WakeOutcome(
+        np.array(entry["target_scores"], dtype=float),
+        np.array(entry["fa_scores"], dtype=float),
+        float(entry["background_hours"]),
+        int(entry.get("late", 0)),
+    )
+
+
+def wake_row(label: str, snr: float | None, outcome: metrics.WakeOutcome, rtf: float) -> WakeRow:
+    curve = metrics.det_curve(outcome)
+    return WakeRow(
+        label,
+        snr,
+        outcome.n_targets,
+        outcome.background_hours,
+        metrics.operating_point(curve, FA_TARGET_PER_HOUR),
+        metrics.operating_point(curve, FA_LOOSE_PER_HOUR),
+        curve[0].miss_rate if curve else math.nan,
+        outcome.late,
+        rtf,
+    )
+
+
+def wake_rows(results: dict[str, Any]) -> list[WakeRow]:
+    return [wake_row(e["folder"], e["snr_db"], outcome_of(e), e["rtf"]) for e in results.get("wake", [])]
+
+
+def wake_snrs(results: dict[str, Any]) -> list[float]:
+    return sorted({e["snr_db"] for e in results.get("wake", [])}, reverse=True)
+
+
+def wake_average(rows: Sequence[WakeRow], snr: float) -> tuple[float, float]:
+    """Mean over keywords of the miss rate at each keyword's own threshold (the published protocol)."""
+    chosen = [r for r in rows if r.snr_db == snr]
+    if not chosen:
+        return math.nan, math.nan
+    return float(np.mean([r.strict.miss_rate for r in chosen])), float(
+        np.mean([r.loose.miss_rate for r in chosen])
+    )
+
+
+def wake_pooled(results: dict[str, Any], snr: float) -> metrics.WakeOutcome:
+    return metrics.pool([outcome_of(e) for e in results.get("wake", []) if e["snr_db"] == snr])
+
+
+def upper_rate(false_alarms: int, hours: float) -> float:
+    """A rough 95 % upper bound of the false-alarm rate (exact for zero events)."""
+    if hours <= 0:
+        return math.inf
+    if false_alarms == 0:
+        return POISSON_95_ZERO / hours
+    return (false_alarms + 2.0 * math.sqrt(false_alarms) + 2.0) / hours
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    phrase: str
+    fa_hours: float
+    fa_total: int
+    strict_threshold: float
+    miss_by_snr: dict[str, float]
+    loose_miss_by_snr: dict[str, float]
+    best_miss_by_snr: dict[str, float]
+    n_by_snr: dict[str, int]
+
+
+def snr_name(snr: float | None) -> str:
+    return "clean" if snr is None else f"{snr:g} dB"
+
+
+def candidate_rows(results: dict[str, Any]) -> list[CandidateRow]:
+    rows = []
+    for entry in results.get("candidates", []):
+        fa = entry.get("fa")
+        if fa is None:
+            continue
+        fas = np.array(fa["fa_scores"], dtype=float)
+        miss, loose, best, counts = {}, {}, {}, {}
+        strict_thr = math.nan
+        for pos in entry["positives"]:
+            outcome = metrics.WakeOutcome(np.array(pos["target_scores"], dtype=float), fas, fa["hours"])
+            curve = metrics.det_curve(outcome)
+            strict = metrics.operating_point(curve, FA_TARGET_PER_HOUR)
+            name = snr_name(pos["snr_db"])
+            miss[name] = strict.miss_rate
+            loose[name] = metrics.operating_point(curve, FA_LOOSE_PER_HOUR).miss_rate
+            best[name] = curve[0].miss_rate
+            counts[name] = pos["n"]
+            strict_thr = strict.threshold
+        rows.append(
+            CandidateRow(entry["phrase"], fa["hours"], len(fas), strict_thr, miss, loose, best, counts)
+        )
+    return rows
+
+
+def command_outcome(parts: Sequence[dict[str, Any]]) -> metrics.CommandOutcome:
+    expected, texts, ends, hits = [], [], [], []
+    for part in parts:
+        expected += part["expected"]
+        texts += part["texts"]
+        ends += part["speech_end"]
+        hits += [tuple(metrics.Scored(*row) for row in h) for h in part["hits"]]
+    return metrics.CommandOutcome(tuple(expected), tuple(texts), tuple(hits), tuple(ends))
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    condition: str
+    default: metrics.CommandRates
+    tuned: metrics.CommandRates
+    cpu_share: float
+
+
+def command_rows(results: dict[str, Any]) -> list[CommandRow]:
+    rows = []
+    for cond in results.get("commands", {}).values():
+        default = metrics.command_rates(command_outcome(cond["default"]))
+        curve = metrics.command_tradeoff(command_outcome(cond["permissive"]))
+        tuned = metrics.threshold_for_unrelated(curve, UNRELATED_TARGET)
+        cpu = sum(c for c, _ in cond["cpu"]) / max(sum(a for _, a in cond["cpu"]), 1e-9)
+        rows.append(CommandRow(snr_name(cond["snr_db"]), default, tuned, cpu))
+    return rows
+
+
+def command_errors(results: dict[str, Any], condition: str, limit: int = 12) -> tuple[list, list]:
+    """The unrelated sentences most often taken as commands, and the commands most often got wrong."""
+    cond = results.get("commands", {}).get(condition)
+    if cond is None:
+        return [], []
+    outcome = command_outcome(cond["default"])
+    accepted: Counter[tuple[str, str]] = Counter()
+    wrong: Counter[tuple[str, str, str]] = Counter()
+    for expected, text, hits in zip(outcome.expected, outcome.texts, outcome.hits, strict=True):
+        answer = metrics.first_accepted(hits, -math.inf)
+        if not expected and answer is not None:
+            accepted[(text, f"{answer.label}: {answer.text}")] += 1
+        elif expected and (answer is None or answer.label != expected):
+            wrong[(text, expected, "rejected" if answer is None else f"{answer.label}: {answer.text}")] += 1
+    return accepted.most_common(limit), wrong.most_common(limit)
+
+
+def latency_summary(results: dict[str, Any], condition: str) -> dict[str, float]:
+    cond = results.get("commands", {}).get(condition)
+    if cond is None:
+        return {}
+    waits, computes = metrics.latencies(command_outcome(cond["default"]))
+    if not waits:
+        return {}
+    total = np.array(waits) + np.array(computes)
+    return {
+        "n": len(waits),
+        "wait_p50": float(np.median(waits)),
+        "wait_p90": float(np.percentile(waits, 90)),
+        "compute_p50": float(np.median(computes)),
+        "compute_p90": float(np.percentile(computes, 90)),
+        "total_p50": float(np.median(total)),
+        "total_p90": float(np.percentile(total, 90)),
+    }
