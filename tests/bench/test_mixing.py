@@ -8,7 +8,7 @@ import pytest
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import mixing
 from voice_companion.bench.sources import noise_file, read_audio, wake_clips
-from voice_companion.bench.streams import Item, build_stream, chunks_of, interleave
+from voice_companion.bench.streams import Item, build_stream, chunks_of, interleave, place_items
 
 AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
 
@@ -45,15 +45,13 @@ def test_mix_at_snr_on_real_speech_and_kitchen_noise(speech, kitchen, snr_db):
 def test_stream_items_sit_at_the_snr_asked_for_over_the_noise_under_them(speech, kitchen):
     bank = mixing.NoiseBank([kitchen])
     items = [Item(f"clip{i}", speech, "wake", "hey computer") for i in range(4)]
-    pcm, segments, clipped = build_stream(items, bank, 10.0, np.random.default_rng(7), (0.5, 1.0))
-    # The same stream with silent items: the same gaps and noise, so the difference is the speech alone.
-    silent = [Item(i.name, np.zeros_like(i.samples), i.kind) for i in items]
-    noise_only, _, _ = build_stream(silent, bank, 10.0, np.random.default_rng(7), (0.5, 1.0))
+    mixed, noise_only, segments = place_items(items, bank, 10.0, np.random.default_rng(7), (0.5, 1.0))
+    pcm, clipped = mixing.to_int16(mixed)
     assert clipped == 0 and len(segments) == 4
     for s in segments:
         assert s.snr_db == pytest.approx(10.0, abs=0.01)
         a, b = round(s.start_seconds * SAMPLE_RATE), round(s.end_seconds * SAMPLE_RATE)
-        noise = noise_only[a:b].astype(np.float32) / 32767.0
+        noise = noise_only[a:b]
         voice = pcm[a:b].astype(np.float32) / 32767.0 - noise
         assert mixing.measured_snr_db(voice, noise) == pytest.approx(10.0, abs=0.5)
     assert mixing.db(
@@ -77,6 +75,12 @@ def test_interleave_keeps_every_item_and_spreads_the_targets():
     assert sorted(i.name for i in out) == sorted(i.name for i in targets + background)
     positions = [k for k, item in enumerate(out) if item.kind == "wake"]
     assert all(b - a > 3 for a, b in zip(positions, positions[1:], strict=False))
+
+
+def test_an_item_without_speech_is_refused_rather_than_blown_up_to_speech_level():
+    silent = Item("silence", np.full(16000, 1e-5, dtype=np.float32), "background")
+    with pytest.raises(ValueError, match="silence: holds no speech"):
+        build_stream([silent], None, None, np.random.default_rng(0))
 
 
 def test_chunks_cover_the_stream_with_audio_time_stamps():

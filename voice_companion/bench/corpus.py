@@ -14,7 +14,7 @@ import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import sources
-from voice_companion.bench.mixing import NoiseBank
+from voice_companion.bench.mixing import NoiseBank, has_speech
 from voice_companion.bench.streams import Item, StreamInfo, build_stream, interleave, load_info, save_stream
 from voice_companion.bench.synth import SPEEDS_WPM, VOICES, Synthesizer, Voice
 from voice_companion.errors import CompanionError
@@ -23,6 +23,8 @@ _LOGGER = logging.getLogger(__name__)
 
 BACKGROUND_RENDERINGS = 3  # each background paragraph is spoken by this many voice/speed pairs
 COMMAND_GAP_SECONDS = (1.2, 2.0)
+# Bump when the way streams are built changes, so cached streams are rebuilt.
+STREAM_FORMAT = 2
 WAKE_GAP_SECONDS = (0.5, 2.0)
 
 
@@ -134,9 +136,11 @@ class Corpus:
             if minutes is not None and total >= minutes * 60:
                 break
             if isinstance(source, Path):
-                item = Item(
-                    f"rec:{source.relative_to(self.audio_dir)}", sources.read_audio(source), "background"
-                )
+                samples = sources.read_audio(source)
+                if not has_speech(samples):
+                    _LOGGER.info("background: %s holds no speech, left out", source.name)
+                    continue
+                item = Item(f"rec:{source.relative_to(self.audio_dir)}", samples, "background")
             else:
                 text, voice = source
                 item = Item(
@@ -187,7 +191,9 @@ class Corpus:
         self, name: str, params: dict[str, object], make_items, snr_db: float | None, gaps
     ) -> StreamInfo:
         material = self._material_version
-        fingerprint = _fingerprint({**params, "seed": self.seed, "snr": snr_db, "gaps": gaps, "m": material})
+        fingerprint = _fingerprint(
+            {**params, "seed": self.seed, "snr": snr_db, "gaps": gaps, "m": material, "v": STREAM_FORMAT}
+        )
         info = load_info(self.stream_dir, name)
         if info is not None and info.params.get("fingerprint") == fingerprint:
             return info
@@ -213,7 +219,12 @@ class Corpus:
 
         def make(rng: np.random.Generator) -> list[Item]:
             targets = [Item(f"wake:{folder}/{p.name}", sources.read_audio(p), "wake", phrase) for p in clips]
-            return interleave(targets, self.background, rng)
+            silent = [t.name for t in targets if not has_speech(t.samples)]
+            if silent:
+                _LOGGER.warning(
+                    "%s: %d clip(s) hold no speech and are left out: %s", folder, len(silent), silent
+                )
+            return interleave([t for t in targets if t.name not in silent], self.background, rng)
 
         params = {"folder": folder, "clips": len(clips), "bg": self.plan.background_minutes}
         return self._stream(f"wake-{folder}-{snr_label(snr_db)}", params, make, snr_db, WAKE_GAP_SECONDS)

@@ -63,6 +63,11 @@ def active_level(samples: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     return float(np.mean(powers[mask]))
 
 
+def has_speech(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bool:
+    """False for recordings of (near) silence, which must never be scaled up to speech level."""
+    return db(active_level(samples, rate)) > SILENCE_DBFS
+
+
 def active_span_seconds(samples: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[float, float]:
     """Start and end of the active speech, in seconds from the start of `samples`."""
     mask = active_frames(samples, rate)

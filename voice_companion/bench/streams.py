@@ -71,13 +71,13 @@ class StreamInfo:
         return sum(s.end_seconds - s.start_seconds for s in self.of_kind(kind))
 
 
-def build_stream(
+def place_items(
     items: Sequence[Item],
     noise: mixing.NoiseBank | None,
     snr_db: float | None,
     rng: np.random.Generator,
     gap_seconds: tuple[float, float] = (0.5, 2.0),
-) -> tuple[np.ndarray, list[Segment], int]:
+) -> tuple[np.ndarray, np.ndarray, list[Segment]]:
     """Place items one after another with random gaps; noise (if any) at `snr_db` under each item.
 
     Each item is scaled so that its active-speech level is exactly `snr_db` above the noise that lies
@@ -85,6 +85,9 @@ def build_stream(
     """
     if snr_db is not None and noise is None:
         raise ValueError("an SNR needs noise")
+    mute = next((item.name for item in items if not mixing.has_speech(item.samples)), None)
+    if mute is not None:
+        raise ValueError(f"{mute}: holds no speech to place at a level")
     starts: list[int] = []
     pos = int(LEAD_SECONDS * SAMPLE_RATE)
     for item in items:
@@ -120,7 +123,19 @@ def build_stream(
                 round(mixing.measured_snr_db(speech, under), 2),
             )
         )
-    samples, clipped = mixing.to_int16(out)
+    return out, background, segments
+
+
+def build_stream(
+    items: Sequence[Item],
+    noise: mixing.NoiseBank | None,
+    snr_db: float | None,
+    rng: np.random.Generator,
+    gap_seconds: tuple[float, float] = (0.5, 2.0),
+) -> tuple[np.ndarray, list[Segment], int]:
+    """The stream as int16 samples, where its items are, and how many samples had to be clipped."""
+    mixed, _, segments = place_items(items, noise, snr_db, rng, gap_seconds)
+    samples, clipped = mixing.to_int16(mixed)
     return samples, segments, clipped
 
 
