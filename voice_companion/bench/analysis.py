@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ class WakeRow:
     best_miss: float
     late: int
     rtf: float
+    default: metrics.DetPoint | None = None
 
 
 def outcome_of(entry: dict[str, Any]) -> metrics.WakeOutcome:
@@ -48,7 +50,9 @@ def outcome_of(entry: dict[str, Any]) -> metrics.WakeOutcome:
     )
 
 
-def wake_row(label: str, snr: float | None, outcome: metrics.WakeOutcome, rtf: float) -> WakeRow:
+def wake_row(
+    label: str, snr: float | None, outcome: metrics.WakeOutcome, rtf: float, default: float | None = None
+) -> WakeRow:
     curve = metrics.det_curve(outcome)
     return WakeRow(
         label,
@@ -60,11 +64,15 @@ def wake_row(label: str, snr: float | None, outcome: metrics.WakeOutcome, rtf: f
         curve[0].miss_rate if curve else math.nan,
         outcome.late,
         rtf,
+        None if default is None else metrics.point_at(outcome, default),
     )
 
 
 def wake_rows(results: dict[str, Any]) -> list[WakeRow]:
-    return [wake_row(e["folder"], e["snr_db"], outcome_of(e), e["rtf"]) for e in results.get("wake", [])]
+    return [
+        wake_row(e["folder"], e["snr_db"], outcome_of(e), e["rtf"], e.get("default_threshold"))
+        for e in results.get("wake", [])
+    ]
 
 
 def wake_snrs(results: dict[str, Any]) -> list[float]:
@@ -145,6 +153,12 @@ def command_outcome(parts: Sequence[dict[str, Any]]) -> metrics.CommandOutcome:
     return metrics.CommandOutcome(tuple(expected), tuple(texts), tuple(hits), tuple(ends))
 
 
+def default_threshold(entry: dict[str, Any]) -> float:
+    """The listener's own threshold for this run (-inf, i.e. everything, when it did not say)."""
+    value = entry.get("default_threshold")
+    return -math.inf if value is None else float(value)
+
+
 @dataclass(frozen=True)
 class CommandRow:
     condition: str
@@ -156,9 +170,9 @@ class CommandRow:
 def command_rows(results: dict[str, Any]) -> list[CommandRow]:
     rows = []
     for cond in results.get("commands", {}).values():
-        default = metrics.command_rates(command_outcome(cond["default"]))
-        curve = metrics.command_tradeoff(command_outcome(cond["permissive"]))
-        tuned = metrics.threshold_for_unrelated(curve, UNRELATED_TARGET)
+        outcome = command_outcome(cond["parts"])
+        default = metrics.command_rates(outcome, default_threshold(cond))
+        tuned = metrics.threshold_for_unrelated(metrics.command_tradeoff(outcome), UNRELATED_TARGET)
         cpu = sum(c for c, _ in cond["cpu"]) / max(sum(a for _, a in cond["cpu"]), 1e-9)
         rows.append(CommandRow(snr_name(cond["snr_db"]), default, tuned, cpu))
     return rows
@@ -169,11 +183,12 @@ def command_errors(results: dict[str, Any], condition: str, limit: int = 12) -> 
     cond = results.get("commands", {}).get(condition)
     if cond is None:
         return [], []
-    outcome = command_outcome(cond["default"])
+    outcome = command_outcome(cond["parts"])
+    threshold = default_threshold(cond)
     accepted: Counter[tuple[str, str]] = Counter()
     wrong: Counter[tuple[str, str, str]] = Counter()
     for expected, text, hits in zip(outcome.expected, outcome.texts, outcome.hits, strict=True):
-        answer = metrics.first_accepted(hits, -math.inf)
+        answer = metrics.first_accepted(hits, threshold)
         if not expected and answer is not None:
             accepted[(text, f"{answer.label}: {answer.text}")] += 1
         elif expected and (answer is None or answer.label != expected):
@@ -185,7 +200,7 @@ def latency_summary(results: dict[str, Any], condition: str) -> dict[str, float]
     cond = results.get("commands", {}).get(condition)
     if cond is None:
         return {}
-    waits, computes = metrics.latencies(command_outcome(cond["default"]))
+    waits, computes = metrics.latencies(command_outcome(cond["parts"]), default_threshold(cond))
     if not waits:
         return {}
     total = np.array(waits) + np.array(computes)
@@ -198,3 +213,22 @@ def latency_summary(results: dict[str, Any], condition: str) -> dict[str, float]
         "total_p50": float(np.median(total)),
         "total_p90": float(np.percentile(total, 90)),
     }
+
+
+def startup_seconds(res: dict[str, Any]) -> tuple[float | None, str]:
+    """Time from starting `detect` to listening: its ready line, or its first detection minus decoding."""
+    cli = res.get("cli", {})
+    first = cli.get("first_line_seconds")
+    if first is None:
+        return None, "no output"
+    if cli.get("ready_marker"):
+        return float(first), "ready line"
+    try:
+        t = float(json.loads(cli["first_line"])["t"])
+    except (ValueError, KeyError, TypeError):
+        return float(first), "first output line"
+    rtf = res.get("load", {}).get("continuous speech", {}).get("rtf", 0.0)
+    return max(float(first) - t * rtf, 0.0), (
+        f"first detection printed {first:.2f} s after start, for a phrase ending {t:.1f} s into the file; "
+        f"minus {t * rtf:.2f} s to decode that audio"
+    )

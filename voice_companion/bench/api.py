@@ -69,6 +69,23 @@ class ListenerApi:
     def accepts(self, function: str, parameter: str) -> bool:
         return parameter in inspect.signature(getattr(self, function)).parameters
 
+    def recognizer(self, engine: str, model: Any, wake_phrases: list[str]) -> Any:
+        """Build a recognizer, whether `make_recognizer` wants the wake phrases or not."""
+        params = inspect.signature(self.make_recognizer).parameters
+        made = (
+            self.make_recognizer(engine, model, wake_phrases)
+            if len(params) >= 3
+            else self.make_recognizer(engine, model)
+        )
+        return made[0] if isinstance(made, tuple) else made
+
+
+def default_threshold(recognizer: Any, mode: str) -> float | None:
+    """The recognizer's own threshold for wake phrases or commands, when it says what it is."""
+    thresholds = getattr(recognizer, "thresholds", None)
+    value = getattr(thresholds, "wake" if mode == "wake" else "command", None)
+    return float(value) if isinstance(value, int | float) else None
+
 
 def load_api(module: str = DEFAULT_API) -> ListenerApi:
     try:

@@ -229,6 +229,15 @@ class Corpus:
         params = {"folder": folder, "clips": len(clips), "bg": self.plan.background_minutes}
         return self._stream(f"wake-{folder}-{snr_label(snr_db)}", params, make, snr_db, WAKE_GAP_SECONDS)
 
+    def cli_wake_stream(self) -> StreamInfo:
+        """A few real "hey computer" clips at 20 dB, to see when the CLI prints its first detection."""
+        clips = sources.wake_clips(self.audio_dir, "hey_computer")[:3]
+
+        def make(rng: np.random.Generator) -> list[Item]:
+            return [Item(f"wake:{p.name}", sources.read_audio(p), "wake", "hey computer") for p in clips]
+
+        return self._stream("cli-hey_computer-snr20", {"clips": len(clips)}, make, 20.0, COMMAND_GAP_SECONDS)
+
     def background_stream(self, snr_db: float | None) -> StreamInfo:
         minutes = self.plan.candidate_background_minutes
 

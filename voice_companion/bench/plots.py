@@ -106,11 +106,12 @@ def commands_tradeoff(results: dict[str, Any], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5.5))
     engine = results["meta"]["engine"]
     for cond in results.get("commands", {}).values():
-        curve = metrics.command_tradeoff(analysis.command_outcome(cond["permissive"]))
+        outcome = analysis.command_outcome(cond["parts"])
+        curve = metrics.command_tradeoff(outcome)
         xs = [100 * r.unrelated_accepted for r in curve]
         ys = [100 * r.exact_intent for r in curve]
         line = ax.plot(xs, ys, label=f"{engine}, {analysis.snr_name(cond['snr_db'])} (threshold sweep)")[0]
-        default = metrics.command_rates(analysis.command_outcome(cond["default"]))
+        default = metrics.command_rates(outcome, analysis.default_threshold(cond))
         ax.plot(
             [100 * default.unrelated_accepted],
             [100 * default.exact_intent],

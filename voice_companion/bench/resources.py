@@ -76,19 +76,9 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
     return path
 
 
-def cli_command(input_path: Path, wake_phrase: str, help_text: str) -> list[str]:
-    """`python -m voice_companion detect --input PATH`, with --ready / --wake when the CLI has them."""
-    cmd = [sys.executable, "-m", "voice_companion", "detect", "--input", str(input_path)]
-    if "--wake" in help_text:
-        cmd += ["--wake", wake_phrase]
-    if "--ready" in help_text:
-        cmd.append("--ready")
-    return cmd
-
-
-def detect_help() -> str:
+def _help(args: list[str]) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "voice_companion", "detect", "--help"],
+        [sys.executable, "-m", "voice_companion", *args, "--help"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -96,6 +86,20 @@ def detect_help() -> str:
         timeout=STARTUP_TIMEOUT_SECONDS,
     )
     return proc.stdout + proc.stderr
+
+
+def cli_command(input_path: Path, wake_phrase: str) -> list[str]:
+    """`python -m voice_companion [--wake P] detect --input PATH [--ready]`, as far as the CLI offers them."""
+    top, sub = _help([]), _help(["detect"])
+    cmd = [sys.executable, "-m", "voice_companion"]
+    if "--wake" in top and "--wake" not in sub:
+        cmd += ["--wake", wake_phrase]
+    cmd += ["detect", "--input", str(input_path)]
+    if "--wake" in sub:
+        cmd += ["--wake", wake_phrase]
+    if "--ready" in sub:
+        cmd.append("--ready")
+    return cmd
 
 
 def _child_env() -> dict[str, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.bench.api import load_api
+from voice_companion.bench.api import default_threshold, load_api
 from voice_companion.bench.metrics import Scored
 from voice_companion.bench.streams import chunks_of, load_samples
 
@@ -85,8 +85,9 @@ def run_job(job: Job) -> JobResult:
     """Build the recognizer, stream the audio through the listener, collect what it reports."""
     api = load_api(job.api)
     setup_start = time.perf_counter()
-    recognizer = api.make_recognizer(job.engine, job.model, list(job.wake_phrases))
+    recognizer = api.recognizer(job.engine, job.model, list(job.wake_phrases))
     setup = time.perf_counter() - setup_start
+    default = default_threshold(recognizer, job.mode)
     samples = load_samples(job.stream_dir, job.stream)
     timed = _Timed(chunks_of(samples))
     kwargs: dict[str, Any] = {}
@@ -106,7 +107,8 @@ def run_job(job: Job) -> JobResult:
         found.append(Scored(float(hit.t), _label(hit), float(hit.score), text, now - timed.handed_at))
     cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return JobResult(job, found, len(samples) / SAMPLE_RATE, cpu, wall, setup, peak_kb / 1024.0)
+    extra = {"default_threshold": default}
+    return JobResult(job, found, len(samples) / SAMPLE_RATE, cpu, wall, setup, peak_kb / 1024.0, extra)
 
 
 def run_jobs(

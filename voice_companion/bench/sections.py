@@ -11,50 +11,59 @@ from voice_companion.bench import analysis
 from voice_companion.bench.analysis import snr_name
 from voice_companion.bench.mdtable import pct, table, thr
 
+WAKE_HEADER = [
+    "keyword",
+    "noise",
+    "clips",
+    "background h",
+    "miss @ <=0.1 FA/h",
+    "false alarms",
+    "miss @ <=1 FA/h",
+    "false alarms",
+    "at the listener's threshold: miss / false alarms",
+    "miss, no threshold",
+    "late",
+    "real-time factor",
+]
+
+
+def _at_default(point: analysis.metrics.DetPoint | None) -> str:
+    return "n/a" if point is None else f"{pct(point.miss_rate)} / {point.false_alarms}"
+
 
 def wake_section(results: dict[str, Any]) -> list[str]:
     rows = analysis.wake_rows(results)
     if not rows:
         return []
     lines = ["## Wake word on real recordings", ""]
-    body = []
-    for r in rows:
-        body.append(
-            [
-                r.label,
-                snr_name(r.snr_db),
-                str(r.n_clips),
-                f"{r.background_hours:.2f}",
-                pct(r.strict.miss_rate),
-                f"{r.strict.false_alarms} (thr {thr(r.strict.threshold)})",
-                pct(r.loose.miss_rate),
-                f"{r.loose.false_alarms}",
-                pct(r.best_miss),
-                str(r.late),
-                f"{r.rtf:.3f}",
-            ]
-        )
+    body = [
+        [
+            r.label,
+            snr_name(r.snr_db),
+            str(r.n_clips),
+            f"{r.background_hours:.2f}",
+            pct(r.strict.miss_rate),
+            f"{r.strict.false_alarms} (thr {thr(r.strict.threshold)})",
+            pct(r.loose.miss_rate),
+            f"{r.loose.false_alarms}",
+            _at_default(r.default),
+            pct(r.best_miss),
+            str(r.late),
+            f"{r.rtf:.3f}",
+        ]
+        for r in rows
+    ]
     for snr in analysis.wake_snrs(results):
         strict, loose = analysis.wake_average(rows, snr)
         body.append(
-            [
-                "**mean of keywords**",
-                snr_name(snr),
-                "",
-                "",
-                f"**{pct(strict)}**",
-                "",
-                pct(loose),
-                "",
-                "",
-                "",
-                "",
-            ]
+            ["**mean of keywords**", snr_name(snr), "", "", f"**{pct(strict)}**", "", pct(loose)] + [""] * 5
         )
         pooled = analysis.wake_pooled(results, snr)
         curve = analysis.metrics.det_curve(pooled)
         p1 = analysis.metrics.operating_point(curve, analysis.FA_TARGET_PER_HOUR)
         p2 = analysis.metrics.operating_point(curve, analysis.FA_LOOSE_PER_HOUR)
+        default = next((r.default for r in rows if r.default is not None), None)
+        at_default = None if default is None else analysis.metrics.point_at(pooled, default.threshold)
         body.append(
             [
                 "one threshold, all keywords",
@@ -65,29 +74,15 @@ def wake_section(results: dict[str, Any]) -> list[str]:
                 f"{p1.false_alarms} (thr {thr(p1.threshold)})",
                 pct(p2.miss_rate),
                 str(p2.false_alarms),
+                _at_default(at_default),
                 pct(curve[0].miss_rate),
                 str(pooled.late),
                 "",
             ]
         )
     for name, miss in analysis.PUBLISHED:
-        body.append([name, "10 dB", "", "", f"{miss:.1f} %", "", "", "", "", "", ""])
-    lines += table(
-        [
-            "keyword",
-            "noise",
-            "clips",
-            "background h",
-            "miss @ <=0.1 FA/h",
-            "false alarms",
-            "miss @ <=1 FA/h",
-            "false alarms",
-            "miss, no threshold",
-            "late",
-            "real-time factor",
-        ],
-        body,
-    )
+        body.append([name, "10 dB", "", "", f"{miss:.1f} %"] + [""] * 7)
+    lines += table(WAKE_HEADER, body)
     hours = min(r.background_hours for r in rows)
     lines += [
         "",

@@ -78,6 +78,7 @@ def _wake_entry(info: StreamInfo, result: JobResult, phrase: str) -> dict[str, A
         "late": outcome.late,
         "cpu_share": result.cpu_share,
         "rtf": result.real_time_factor,
+        "default_threshold": result.extra["default_threshold"],
         "snr_measured": _snr_summary(info, "wake"),
         "clipped_samples": info.clipped_samples,
     }
@@ -136,8 +137,7 @@ class Suite:
                     cmd_infos.append((snr_label(snr), self.corpus.command_stream(phrasings, voice, snr)))
                 cmd_infos.append((snr_label(snr), self.corpus.unrelated_stream(snr)))
             for _, info in cmd_infos:
-                for key, thr in (("permissive", PERMISSIVE_THRESHOLD), ("default", None)):
-                    jobs[f"{info.name}:{key}"] = self._job(info, "commands", (self.s.default_wake,), thr)
+                jobs[info.name] = self._job(info, "commands", (self.s.default_wake,), PERMISSIVE_THRESHOLD)
         self.timings["build streams"] = time.perf_counter() - t0
         handles = sorted(jobs, key=lambda h: -len(load_samples(jobs[h].stream_dir, jobs[h].stream)))
         done = {"n": 0}
@@ -193,6 +193,7 @@ class Suite:
                     "hours": outcome.background_hours,
                     "fa_scores": outcome.false_alarm_scores.tolist(),
                     "rtf": result.real_time_factor,
+                    "default_threshold": result.extra["default_threshold"],
                 }
             else:
                 result = results[info.name]
@@ -210,23 +211,29 @@ class Suite:
     def _commands(self, infos: list[tuple[str, StreamInfo]], results: dict[str, JobResult]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for label, info in infos:
-            cond = out.setdefault(label, {"snr_db": info.snr_db, "permissive": [], "default": [], "cpu": []})
-            for key in ("permissive", "default"):
-                result = results[f"{info.name}:{key}"]
-                outcome = metrics.score_commands(
-                    [s for s in info.segments if s.kind in ("command", "unrelated")], result.found
-                )
-                cond[key].append(
-                    {
-                        "stream": info.name,
-                        "expected": list(outcome.expected),
-                        "texts": list(outcome.texts),
-                        "speech_end": list(outcome.speech_end_seconds),
-                        "hits": [_scored_rows(list(h)) for h in outcome.hits],
-                    }
-                )
-                if key == "default":
-                    cond["cpu"].append([result.cpu_seconds, result.audio_seconds])
+            result = results[info.name]
+            cond = out.setdefault(
+                label,
+                {
+                    "snr_db": info.snr_db,
+                    "parts": [],
+                    "cpu": [],
+                    "default_threshold": result.extra["default_threshold"],
+                },
+            )
+            outcome = metrics.score_commands(
+                [s for s in info.segments if s.kind in ("command", "unrelated")], result.found
+            )
+            cond["parts"].append(
+                {
+                    "stream": info.name,
+                    "expected": list(outcome.expected),
+                    "texts": list(outcome.texts),
+                    "speech_end": list(outcome.speech_end_seconds),
+                    "hits": [_scored_rows(list(h)) for h in outcome.hits],
+                }
+            )
+            cond["cpu"].append([result.cpu_seconds, result.audio_seconds])
         return out
 
     def _resources(self) -> dict[str, Any]:
@@ -244,14 +251,16 @@ class Suite:
                 "setup_seconds": result.setup_seconds,
                 "detections": len(result.found),
             }
-        wav = resources.write_wav(
-            folder / "cli-input.wav", load_samples(folder, streams["continuous speech"].name)
+        # For the CLI: three real "hey computer" clips first (so a detection line comes early), then speech.
+        first = self.corpus.cli_wake_stream()
+        pcm = np.concatenate(
+            [load_samples(folder, first.name), load_samples(folder, streams["continuous speech"].name)]
         )
+        wav = resources.write_wav(folder / "cli-input.wav", pcm)
         try:
-            help_text = resources.detect_help()
-            cmd = resources.cli_command(wav, self.s.default_wake, help_text)
-            out["cli"] = asdict(resources.run_cli(cmd))
-            out["cli"]["input_seconds"] = streams["continuous speech"].seconds
+            run = resources.run_cli(resources.cli_command(wav, first.of_kind("wake")[0].text))
+            out["cli"] = {**asdict(run), "input_seconds": len(pcm) / 16000}
+            out["cli"]["clip_ends"] = [s.end_seconds for s in first.of_kind("wake")]
         except OSError as exc:
             out["cli"] = {"error": str(exc)}
         return out
