@@ -44,7 +44,7 @@ class AudioChunk:
 
 def float_to_int16(samples: np.ndarray) -> np.ndarray:
     """Convert float audio in [-1, 1] to int16, clipping what falls outside."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def int16_to_float(samples: np.ndarray) -> np.ndarray:

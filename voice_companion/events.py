@@ -13,7 +13,7 @@ _LOGGER = logging.getLogger(__name__)
 
 EVENT_TYPES = frozenset(
     {
-        "listening",  # {engine}
+        "listening",  # {engine, wake}
         "wake",  # {phrase}
         "command",  # {intent, text}
         "not_understood",  # {}

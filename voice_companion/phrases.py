@@ -12,7 +12,6 @@ from pathlib import Path
 from voice_companion.errors import CompanionError
 
 
-
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 

@@ -1,0 +1,48 @@
+"""Fixtures for the device tests: private XDG folders and a private PulseAudio server (tests/pulse.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# tests/pulse.py is imported as `pulse` so it loads from this checkout whether or not tests/ is a package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pulse import pulse_server  # noqa: E402
+
+from voice_companion.device import models  # noqa: E402
+from voice_companion.device.commands import add_device_commands  # noqa: E402
+
+
+@pytest.fixture
+def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Private XDG config and data folders, and an empty repository models/ folder."""
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    repo_models = tmp_path / "repo_models"
+    repo_models.mkdir()
+    monkeypatch.setattr(models, "MODELS_DIR", repo_models)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def pulse_env() -> Iterator[dict[str, str]]:
+    with pulse_server() as env:
+        yield env
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., int]:
+    """Run `voice-companion ARGS...` in this process through the real sub-command parsers."""
+
+    def run(*argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="voice-companion")
+        add_device_commands(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(argv)
+        return args.func(args)
+
+    return run

@@ -1,0 +1,125 @@
+"""Pure logic: numbers, the command language, phrasings, the vosk grammar check, events."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from voice_companion.detect import load_language
+from voice_companion.engines.grammar import validate_vosk_grammar
+from voice_companion.errors import CompanionError
+from voice_companion.events import Event
+from voice_companion.intents import CommandLanguage
+from voice_companion.numbers import number_words, parse_duration, parse_number, spoken_duration
+from voice_companion.paths import PROMPTS_DIR
+from voice_companion.phrases import Phrasebook
+
+
+def test_numbers_round_trip() -> None:
+    for n in range(1, 100):
+        assert parse_number(number_words(n)) == n
+    assert parse_duration("thirty seconds") == 30
+    assert parse_duration("two minutes") == 120
+    assert parse_duration("half a minute") == 30
+    assert spoken_duration(20) == "twenty seconds"
+    assert spoken_duration(120) == "two minutes"
+    assert spoken_duration(90) == "a minute and a half"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("start a hug timer", "start_hug", {}),
+        ("twenty second hug", "start_hug", {"seconds": 20.0}),
+        ("hug timer", "start_hug", {}),
+        ("let's hug", "start_hug", {}),
+        ("hug for thirty seconds", "start_hug", {"seconds": 30.0}),
+        ("start a kiss", "start_kiss", {}),
+        ("set a timer for two minutes", "start_timer", {"seconds": 120.0}),
+        ("a five minute timer", "start_timer", {"seconds": 300.0}),
+        ("cancel", "cancel", {}),
+        ("stop", "cancel", {}),
+        ("how much time is left", "time_left", {}),
+        ("repeat that", "repeat", {}),
+        ("start our evening check in", "start_ritual", {"ritual": "evening_checkin"}),
+        ("how many hugs this week", "count_this_week", {"ritual": "hug"}),
+    ],
+)
+def test_commands_parse(text: str, intent: str, slots: dict) -> None:
+    parsed = load_language().parse(text)
+    assert parsed is not None and parsed.name == intent and dict(parsed.slots) == slots
+
+
+@pytest.mark.parametrize(
+    "text", ["the next train leaves at nine", "stop by the shop", "hug for five minute", "i'm done with that project"]
+)
+def test_other_speech_is_not_a_command(text: str) -> None:
+    assert load_language().parse(text) is None
+
+
+def test_every_sampled_phrasing_parses_to_its_intent() -> None:
+    language = load_language()
+    samples = language.sample_phrasings(random.Random(3))
+    assert len(samples) > 100
+    for text, intent in samples:
+        parsed = language.parse(text)
+        assert parsed is not None and parsed.name == intent, text
+
+
+def test_jsgf_has_every_intent() -> None:
+    rules = "\n".join(load_language().jsgf_rules())
+    for intent in load_language().templates:
+        assert f"<i_{intent}>" in rules
+
+
+def test_malformed_commands_file(tmp_path: Path) -> None:
+    bad = tmp_path / "commands.toml"
+    bad.write_text('[intents]\nstart_hug = ["Start A Hug!"]\n')
+    with pytest.raises(CompanionError, match=r"commands.toml: intents.start_hug\[0\]"):
+        CommandLanguage.load(bad)
+    bad.write_text('[intents]\nstart_hug = ["hug for {minutes}"]\n')
+    with pytest.raises(CompanionError, match="unknown slot"):
+        CommandLanguage.load(bad)
+    bad.write_text("[intents\n")
+    with pytest.raises(CompanionError, match="not valid TOML"):
+        CommandLanguage.load(bad)
+
+
+def test_phrasebook_is_seeded_and_checked(tmp_path: Path) -> None:
+    book = Phrasebook.load(PROMPTS_DIR / "phrases.toml")
+    a = [book.choose("hug.end", random.Random(5), duration="twenty seconds") for _ in range(3)]
+    b = [book.choose("hug.end", random.Random(5), duration="twenty seconds") for _ in range(3)]
+    assert a == b and all("twenty seconds" in line for line in a)
+    book.require({"hug.start": set(), "hug.end": {"duration"}, "common.time_left": {"duration"}})
+    bad = tmp_path / "p.toml"
+    bad.write_text('[hug]\nend = ["That is {minutes}."]\n')
+    with pytest.raises(CompanionError, match="unknown placeholder"):
+        Phrasebook.load(bad).require({"hug.end": {"duration"}})
+    bad.write_text("[hug]\nend = []\n")
+    with pytest.raises(CompanionError, match="non-empty list"):
+        Phrasebook.load(bad)
+
+
+def test_no_spoken_line_contains_a_command_word() -> None:
+    """The device must not talk itself into a command through its own microphone."""
+    book = Phrasebook.load(PROMPTS_DIR / "phrases.toml")
+    for lines in book.lines.values():
+        for line in lines:
+            assert "stop" not in line.lower() and "companion" not in line.lower(), line
+
+
+@pytest.mark.parametrize("text", ["hello", "", "[]", "{}", '{"a": 1}', "[1, 2]", '["ok", ""]', "null"])
+def test_malformed_vosk_grammar_is_refused(text: str) -> None:
+    with pytest.raises(CompanionError, match="vosk grammar"):
+        validate_vosk_grammar(text)
+    assert validate_vosk_grammar('["yes", "no"]') == ["yes", "no"]
+
+
+def test_event_json() -> None:
+    line = Event(1.23456, "wake", {"phrase": "hey companion"}).to_json()
+    assert json.loads(line) == {"t": 1.2346, "type": "wake", "phrase": "hey companion"}
+    with pytest.raises(ValueError):
+        Event(0.0, "no_such_event")

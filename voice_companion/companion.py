@@ -1,0 +1,227 @@
+"""The companion: one state machine on the audio clock that listens, runs activities and speaks."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice_companion.actions import Action, Activity, Chime, Done, Emit, OpenListening, Say
+from voice_companion.audio import SAMPLE_RATE, AudioChunk
+from voice_companion.events import Event
+from voice_companion.intents import Intent
+from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.numbers import spoken_duration
+from voice_companion.phrases import Phrasebook
+from voice_companion.segmenter import Utterance
+from voice_companion.timers import DEFAULT_SECONDS, TimerActivity
+from voice_companion.tones import chime, listening_tone
+from voice_companion.voice import Voice
+
+_LOGGER = logging.getLogger(__name__)
+
+ECHO_TAIL_SECONDS = 0.3  # the room keeps ringing a little after the speaker stops
+
+
+@dataclass(frozen=True)
+class Play:
+    samples: np.ndarray
+    at_seconds: float
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    at_seconds: float
+
+
+Output = Play | StopPlayback
+ActivityFactory = Callable[[Intent], Activity | None]
+
+
+class Companion:
+    """Feed it 20 ms frames; it emits events and returns what to play and when."""
+
+    def __init__(
+        self,
+        listener: Listener,
+        voice: Voice,
+        phrases: Phrasebook,
+        emit: Callable[[Event], None],
+        rng: random.Random,
+        command_window_seconds: float = 6.0,
+        activity_factory: ActivityFactory | None = None,
+    ) -> None:
+        self.listener = listener
+        self.voice = voice
+        self.phrases = phrases
+        self._emit = emit
+        self.rng = rng
+        self.command_window_seconds = command_window_seconds
+        self._activity_factory = activity_factory
+        self.activity: Activity | None = None
+        self.audio_until = 0.0  # end of everything queued to play
+        self.speaking_until = 0.0  # end of queued speech (tones excluded)
+        self.speaking_since = 0.0
+        self.open_until = -1.0
+        self._open_after_speech = 0.0
+        self._speech_pending = False
+        self._last_said: str | None = None
+        self._out: list[Output] = []
+        self._chime = chime()
+        self._tone = listening_tone()
+        self.now = 0.0
+
+    # ---- the audio clock -------------------------------------------------------------------------
+    def process(self, frame: AudioChunk) -> list[Output]:
+        self._out = []
+        self.now = frame.end_seconds
+        self._notify_speech_done(frame.end_seconds)
+        if self.activity is not None:
+            self._apply(self.activity.tick(frame.end_seconds), frame.end_seconds)
+            self._notify_speech_done(frame.end_seconds)
+        heard = self.listener.process(frame, self.mode_for)
+        if heard is not None:
+            self._on_heard(heard)
+        return self._out
+
+    def mode_for(self, utterance: Utterance) -> Mode:
+        """The grammar an utterance is judged by, from when it was spoken."""
+        if utterance.speech_start_seconds < self.speaking_until + ECHO_TAIL_SECONDS and (
+            utterance.speech_end_seconds > self.speaking_since
+        ):
+            return Mode.SPEAKING
+        if utterance.speech_start_seconds <= self.open_until:
+            return Mode.OPEN
+        return Mode.WAKE
+
+    def _notify_speech_done(self, now: float) -> None:
+        while self._speech_pending and self.audio_until <= now:
+            self._speech_pending = False
+            done_at = self.audio_until
+            if self._open_after_speech:
+                self.open_until = done_at + self._open_after_speech
+                self._open_after_speech = 0.0
+            if self.activity is not None:
+                self._apply(self.activity.on_speech_done(done_at), done_at)
+
+    # ---- output --------------------------------------------------------------------------------------
+    def _play(self, samples: np.ndarray, at: float, speech: bool = True) -> float:
+        """Queue audio after anything already queued. Tones are not speech: no echo guard after them."""
+        start = max(at, self.audio_until)
+        self._out.append(Play(samples, start))
+        self.audio_until = start + len(samples) / SAMPLE_RATE
+        if speech:
+            if start > self.speaking_until:
+                self.speaking_since = start
+            self.speaking_until = self.audio_until
+        self._speech_pending = True
+        return start
+
+    def say(self, text: str, at: float | None = None) -> None:
+        samples = self.voice.synthesize(text)
+        start = self._play(samples, self.now if at is None else at)
+        self._last_said = text
+        self._emit(Event(start, "say", {"text": text, "seconds": round(len(samples) / SAMPLE_RATE, 3)}))
+
+    def say_key(self, key: str, **slots: object) -> None:
+        self.say(self.phrases.choose(key, self.rng, **slots))
+
+    def interrupt(self, at: float) -> None:
+        if self.audio_until > at:
+            self._out.append(StopPlayback(at))
+            self._emit(Event(at, "speech_interrupted"))
+            self.audio_until = min(self.audio_until, at)
+            self.speaking_until = min(self.speaking_until, at)
+
+    # ---- actions from activities ------------------------------------------------------------------
+    def _apply(self, actions: list[Action], now: float) -> None:
+        for action in actions:
+            if isinstance(action, Say):
+                self.say(action.text)
+            elif isinstance(action, Chime):
+                start = self._play(self._chime, now if action.at_seconds is None else action.at_seconds, speech=False)
+                self._emit(Event(start, "chime", {"seconds": round(len(self._chime) / SAMPLE_RATE, 3)}))
+            elif isinstance(action, Emit):
+                self._emit(Event(now if action.at_seconds is None else action.at_seconds, action.type, action.data))
+            elif isinstance(action, OpenListening):
+                self._open_after_speech = action.seconds
+                if not self._speech_pending:
+                    self.open_until = now + action.seconds
+            elif isinstance(action, Done):
+                self.activity = None
+
+    # ---- what was heard -----------------------------------------------------------------------------
+    def _on_heard(self, heard: Heard) -> None:
+        now = heard.t
+        if heard.wake_phrase is not None:
+            self._emit(Event(heard.wake_end_seconds or now, "wake", {"phrase": heard.wake_phrase}))
+            self.interrupt(now)
+        if heard.intent is None:
+            start = self._play(self._tone, now, speech=False)
+            self.open_until = start + len(self._tone) / SAMPLE_RATE + self.command_window_seconds
+            return
+        intent = heard.intent
+        self.open_until = -1.0
+        self._emit(Event(now, "command", {"intent": intent.name, "text": intent.text}))
+        if intent.name == "cancel" and self.audio_until > now:
+            self.interrupt(now)
+        self.handle(intent, now)
+
+    def handle(self, intent: Intent, now: float) -> None:
+        if self.activity is not None:
+            actions = self.activity.on_intent(intent, now)
+            if actions is not None:
+                self._apply(actions, now)
+                return
+        if intent.name == "repeat":
+            if self._last_said:
+                self.say(self._last_said)
+            else:
+                self.say_key("common.nothing_to_repeat")
+        elif intent.name == "time_left":
+            left = self.activity.time_left(now) if self.activity is not None else None
+            if left is None:
+                self.say_key("common.nothing_running")
+            else:
+                self.say_key("common.time_left", duration=spoken_duration(max(1.0, round(left))))
+        elif intent.name == "help":
+            self.say_key("common.help")
+        elif intent.name in ("cancel", "enough"):
+            if self.activity is None:
+                self.say_key("common.nothing_running")
+        else:
+            self._start(intent, now)
+
+    def _start(self, intent: Intent, now: float) -> None:
+        activity = self._make_activity(intent)
+        if activity is None:
+            self.say_key("common.not_yet")
+            return
+        if self.activity is not None:
+            self.say_key("common.busy")
+            return
+        self.activity = activity
+        self._apply(activity.start(now), now)
+
+    def _make_activity(self, intent: Intent) -> Activity | None:
+        kinds = {"start_hug": "hug", "start_kiss": "kiss", "start_timer": "timer"}
+        if intent.name in kinds:
+            ritual = kinds[intent.name]
+            seconds = intent.slots.get("seconds")
+            length = float(seconds) if isinstance(seconds, float) else DEFAULT_SECONDS.get(ritual)
+            if length is None:
+                return None
+            return TimerActivity(ritual, length, self.phrases, self.rng, custom=seconds is not None)
+        if intent.name == "start_ritual" and intent.slots.get("ritual") in DEFAULT_SECONDS:
+            ritual = str(intent.slots["ritual"])
+            return TimerActivity(ritual, DEFAULT_SECONDS[ritual], self.phrases, self.rng)
+        return self._activity_factory(intent) if self._activity_factory else None
+
+    def shutdown(self, now: float) -> None:
+        """End a running activity as not completed (Ctrl-C, end of the input file)."""
+        if self.activity is not None:
+            self._apply(self.activity.abort(now), now)
+            self.activity = None

@@ -1,0 +1,63 @@
+"""The recogniser interface: decode one utterance against a grammar, with a score per word."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """What may be said. `jsgf` serves pocketsphinx, `words` (a free word loop) serves vosk."""
+
+    name: str
+    jsgf: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word; times in seconds from the start of the utterance's samples."""
+
+    text: str
+    start_seconds: float
+    end_seconds: float
+    score: float  # engine scale; higher is more certain
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Minimum mean word score to accept a wake phrase and a command, in the engine's scale."""
+
+    wake: float
+    command: float
+
+
+class Recognizer(Protocol):
+    name: str
+    thresholds: Thresholds
+
+    def check_vocabulary(self, words: set[str]) -> set[str]:
+        """The words the model does not know."""
+        ...
+
+    def decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None: ...
+
+
+def mean_score(words: tuple[Word, ...] | list[Word]) -> float:
+    """Duration-weighted mean score of a run of words."""
+    total = sum(max(w.end_seconds - w.start_seconds, 0.01) for w in words)
+    if not words or total <= 0:
+        return float("-inf")
+    return sum(w.score * max(w.end_seconds - w.start_seconds, 0.01) for w in words) / total

@@ -1,0 +1,90 @@
+"""pocketsphinx: JSGF grammar decoding with a phone-loop margin as the confidence of each word."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+
+import numpy as np
+from pocketsphinx import Config, Decoder, get_model_path
+
+from voice_companion.engines.base import Grammar, Hypothesis, Thresholds, Word
+
+_LOGGER = logging.getLogger(__name__)
+
+FRAMES_PER_SECOND = 100
+PHONE_LOOP = "_phone_loop"
+UNDERFLOW_LOG_SCORE_PER_FRAME = -20.0  # a word whose score underflowed is treated as this bad
+_ALTERNATE = re.compile(r"\(\d+\)$")
+
+
+def _log(value: float, frames: int) -> float:
+    return math.log(value) if value > 0 else UNDERFLOW_LOG_SCORE_PER_FRAME * max(frames, 1)
+
+
+class PocketsphinxRecognizer:
+    """Decodes with the en-us model inside the pocketsphinx package (or another model folder)."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, model_dir: str | None = None, thresholds: Thresholds | None = None) -> None:
+        base = model_dir or os.path.join(get_model_path(), "en-us")
+        config = Config(
+            hmm=os.path.join(base, "en-us"),
+            dict=os.path.join(base, "cmudict-en-us.dict"),
+            lm=None,
+            loglevel="FATAL",
+        )
+        self._decoder = Decoder(config)
+        self._decoder.add_allphone_file(PHONE_LOOP, os.path.join(base, "en-us-phone.lm.bin"))
+        self._grammars: set[str] = set()
+        self.thresholds = thresholds or Thresholds(wake=-3.0, command=-4.7)
+
+    def check_vocabulary(self, words: set[str]) -> set[str]:
+        return {w for w in words if self._decoder.lookup_word(w) is None}
+
+    def _run(self, search: str, pcm: bytes) -> list[tuple[str, int, int, float]]:
+        self._decoder.activate_search(search)
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, full_utt=True)
+        self._decoder.end_utt()
+        if self._decoder.hyp() is None:
+            return []
+        return [
+            (seg.word, seg.start_frame, seg.end_frame, _log(seg.ascore, seg.end_frame - seg.start_frame + 1))
+            for seg in self._decoder.seg()
+        ]
+
+    def decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None:
+        if grammar.name not in self._grammars:
+            self._decoder.add_jsgf_string(grammar.name, grammar.jsgf)
+            self._grammars.add(grammar.name)
+        pcm = samples.astype(np.int16, copy=False).tobytes()
+        segments = [s for s in self._run(grammar.name, pcm) if not _is_filler(s[0])]
+        if not segments:
+            return None
+        phones = self._run(PHONE_LOOP, pcm)
+        words = []
+        for text, start, end, log_score in segments:
+            frames = end - start + 1
+            margin = (log_score - _overlap_score(phones, start, end)) / frames
+            words.append(
+                Word(_ALTERNATE.sub("", text), start / FRAMES_PER_SECOND, (end + 1) / FRAMES_PER_SECOND, margin)
+            )
+        return Hypothesis(tuple(words))
+
+
+def _is_filler(word: str) -> bool:
+    return word.startswith(("<", "[", "+")) or word in ("SIL",)
+
+
+def _overlap_score(phones: list[tuple[str, int, int, float]], start: int, end: int) -> float:
+    """The phone loop's log score over frames start..end, sharing each phone's score by overlap."""
+    total = 0.0
+    for _, p_start, p_end, score in phones:
+        overlap = min(end, p_end) - max(start, p_start) + 1
+        if overlap > 0:
+            total += score * overlap / (p_end - p_start + 1)
+    return total

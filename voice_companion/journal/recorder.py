@@ -1,0 +1,122 @@
+"""Turn the app's event stream into journal sessions, one document per ritual."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from voice_companion.clock import AudioClock
+from voice_companion.events import Event
+from voice_companion.journal.model import iso, session_doc
+from voice_companion.journal.store import Journal
+from voice_companion.journal.writer import JournalWriter
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class _Open:
+    doc_id: int
+    ritual: str
+    started_at: datetime
+    steps_done: int = 0
+    questions: list[str] = field(default_factory=list)
+
+
+class JournalRecorder:
+    """An event listener: `bus.subscribe(recorder)`. Writes go through a background writer.
+
+    The session is stored as soon as it starts (ended_at null, completed false) so a crash or
+    power cut still leaves a trace, and each step or question updates it.
+    """
+
+    def __init__(self, journal: Journal, clock: AudioClock, writer: JournalWriter | None = None) -> None:
+        self.journal = journal
+        self.clock = clock
+        self._owns_writer = writer is None
+        self.writer = writer if writer is not None else JournalWriter(journal)
+        self._open: _Open | None = None
+
+    def __call__(self, event: Event) -> None:
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+
+    @property
+    def open_session_id(self) -> int | None:
+        return self._open.doc_id if self._open else None
+
+    def _started(self, event: Event) -> None:
+        if self._open is not None:
+            _LOGGER.warning(
+                "%s started while %s was open; closing that one as not completed",
+                event.data.get("ritual"),
+                self._open.ritual,
+            )
+            self._end(event, completed=False)
+        ritual = str(event.data.get("ritual") or "unknown")
+        steps_total = event.data.get("steps_total", 0)
+        if isinstance(steps_total, bool) or not isinstance(steps_total, int) or steps_total < 0:
+            steps_total = 0
+        started = self.clock.wall(event.t)
+        doc_id = self.writer.insert_session(session_doc(ritual, started, steps_total=steps_total))
+        self._open = _Open(doc_id, ritual, started)
+
+    def _step(self, event: Event) -> None:
+        if self._open is None:
+            _LOGGER.debug("ritual_step outside a ritual ignored")
+            return
+        self._open.steps_done += 1
+        self.writer.update_session(self._open.doc_id, {"steps_done": self._open.steps_done})
+
+    def _question(self, event: Event) -> None:
+        question_id = event.data.get("id")
+        if self._open is None or not isinstance(question_id, str):
+            _LOGGER.debug("question outside a ritual (or without an id) not logged")
+            return
+        self._open.questions.append(question_id)
+        self.writer.update_session(self._open.doc_id, {"questions": list(self._open.questions)})
+
+    def _completed(self, event: Event) -> None:
+        self._end(event, completed=True)
+
+    def _ended_early(self, event: Event) -> None:
+        self._end(event, completed=False)
+
+    def _end(self, event: Event, *, completed: bool) -> None:
+        current, self._open = self._open, None
+        if current is None:
+            _LOGGER.debug("%s without an open ritual ignored", event.type)
+            return
+        ritual = event.data.get("ritual")
+        if ritual is not None and ritual != current.ritual and event.type != "ritual_started":
+            _LOGGER.warning("%s for %s closes the open %s session", event.type, ritual, current.ritual)
+        ended = max(self.clock.wall(event.t), current.started_at)
+        self.writer.update_session(
+            current.doc_id,
+            {
+                "ended_at": iso(ended),
+                "seconds": round((ended - current.started_at).total_seconds(), 3),
+                "completed": completed,
+            },
+        )
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        """Flush and stop the writer if this recorder made it. An open session stays in progress."""
+        if self._owns_writer:
+            self.writer.close()
+        else:
+            self.writer.flush()
+
+
+_HANDLERS = {
+    "ritual_started": JournalRecorder._started,
+    "ritual_step": JournalRecorder._step,
+    "question": JournalRecorder._question,
+    "ritual_completed": JournalRecorder._completed,
+    "ritual_ended_early": JournalRecorder._ended_early,
+}

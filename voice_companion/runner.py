@@ -1,0 +1,43 @@
+"""The run loop: audio in, the companion, audio out. The same loop serves a microphone and a file."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+from voice_companion.audio import AudioChunk, frames
+from voice_companion.companion import Companion, Play, StopPlayback
+from voice_companion.segmenter import FRAME_SAMPLES
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class AudioOut(Protocol):
+    def play(self, samples: np.ndarray, at_seconds: float) -> None: ...
+
+    def stop(self, at_seconds: float) -> None: ...
+
+
+def run_loop(
+    source: Iterable[AudioChunk],
+    companion: Companion,
+    out: AudioOut,
+    stop: threading.Event | None = None,
+) -> float:
+    """Process audio until it ends or `stop` is set; returns the audio seconds processed."""
+    end = 0.0
+    for frame in frames(source, FRAME_SAMPLES):
+        for item in companion.process(frame):
+            if isinstance(item, Play):
+                out.play(item.samples, item.at_seconds)
+            elif isinstance(item, StopPlayback):
+                out.stop(item.at_seconds)
+        end = frame.end_seconds
+        if stop is not None and stop.is_set():
+            break
+    companion.shutdown(end)
+    return end

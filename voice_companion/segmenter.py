@@ -1,0 +1,135 @@
+"""Voice-activity segmentation on fixed frames: finds utterances by energy against a tracked noise floor."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice_companion.audio import SAMPLE_RATE, AudioChunk
+
+FRAME_SAMPLES = 320  # 20 ms at 16 kHz: every stage that takes audio works on these frames
+FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class SegmenterSettings:
+    """Thresholds in dB over the noise floor; durations in seconds of audio time."""
+
+    speech_over_floor_db: float = 9.0
+    min_level_dbfs: float = -55.0
+    start_seconds: float = 0.08
+    end_silence_seconds: float = 0.45
+    pre_roll_seconds: float = 0.4
+    min_speech_seconds: float = 0.2
+    max_utterance_seconds: float = 8.0
+    floor_rise_db_per_second: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.end_silence_seconds <= 0 or self.max_utterance_seconds <= self.end_silence_seconds:
+            raise ValueError("end_silence_seconds must be positive and below max_utterance_seconds")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of speech with its pre-roll; `end_seconds` is when the endpoint was decided."""
+
+    samples: np.ndarray
+    start_seconds: float  # audio time of samples[0]
+    speech_start_seconds: float
+    speech_end_seconds: float
+    end_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+def frame_level_dbfs(samples: np.ndarray) -> float:
+    rms = math.sqrt(float(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
+    return 20.0 * math.log10(max(rms, 1.0) / 32768.0)
+
+
+class Segmenter:
+    """Feed 20 ms frames; get back finished utterances. Pure: time comes from the frames."""
+
+    def __init__(self, settings: SegmenterSettings | None = None) -> None:
+        self.settings = settings or SegmenterSettings()
+        s = self.settings
+        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, round(s.pre_roll_seconds / FRAME_SECONDS)))
+        self._floor_db: float | None = None
+        self._active: list[np.ndarray] | None = None
+        self._active_start = 0.0
+        self._speech_start = 0.0
+        self._last_speech_end = 0.0
+        self._run_speech = 0
+        self._run_silence = 0
+        self._speech_frames = 0
+        self._start_frames = max(1, round(s.start_seconds / FRAME_SECONDS))
+        self._end_frames = max(1, round(s.end_silence_seconds / FRAME_SECONDS))
+
+    @property
+    def in_speech(self) -> bool:
+        return self._active is not None
+
+    @property
+    def floor_dbfs(self) -> float:
+        return self._floor_db if self._floor_db is not None else -90.0
+
+    def _is_speech(self, level: float) -> bool:
+        s = self.settings
+        return level >= max(s.min_level_dbfs, self.floor_dbfs + s.speech_over_floor_db)
+
+    def _track_floor(self, level: float) -> None:
+        if self._floor_db is None or level < self._floor_db:
+            # fall quickly towards quieter frames: the floor is the quietest recent level
+            self._floor_db = level if self._floor_db is None else 0.7 * self._floor_db + 0.3 * level
+        elif not self.in_speech:
+            self._floor_db += min(level - self._floor_db, self.settings.floor_rise_db_per_second * FRAME_SECONDS)
+
+    def process(self, frame: AudioChunk) -> Utterance | None:
+        if frame.n_samples != FRAME_SAMPLES:
+            raise ValueError(f"Segmenter takes frames of {FRAME_SAMPLES} samples, got {frame.n_samples}")
+        level = frame_level_dbfs(frame.samples)
+        speech = self._is_speech(level)
+        self._track_floor(level)
+        self._pre_roll.append(frame.samples)  # always the last moments: the next utterance's onset
+        if self._active is None:
+            self._run_speech = self._run_speech + 1 if speech else 0
+            if self._run_speech >= self._start_frames:
+                held = list(self._pre_roll)  # includes this frame
+                self._active = held
+                self._active_start = frame.end_seconds - len(held) * FRAME_SECONDS
+                self._speech_start = frame.end_seconds - self._run_speech * FRAME_SECONDS
+                self._speech_frames = self._run_speech
+                self._run_silence = 0
+                self._last_speech_end = frame.end_seconds
+            return None
+        self._active.append(frame.samples)
+        if speech:
+            self._speech_frames += 1
+            self._run_silence = 0
+            self._last_speech_end = frame.end_seconds
+        else:
+            self._run_silence += 1
+        too_long = frame.end_seconds - self._active_start >= self.settings.max_utterance_seconds
+        if self._run_silence >= self._end_frames or too_long:
+            return self._finish(frame.end_seconds)
+        return None
+
+    def _finish(self, now: float) -> Utterance | None:
+        assert self._active is not None
+        samples = np.concatenate(self._active)
+        utterance = Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now)
+        enough = self._speech_frames * FRAME_SECONDS >= self.settings.min_speech_seconds
+        self._active = None
+        self._run_speech = 0
+        return utterance if enough else None
+
+    def reset(self) -> None:
+        """Drop any utterance in progress (e.g. when the device starts speaking)."""
+        self._active = None
+        self._run_speech = 0
+        self._pre_roll.clear()

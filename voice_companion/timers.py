@@ -1,0 +1,79 @@
+"""Timed moments: a hug, a kiss, a plain timer. Timed on the audio clock from the end of the start cue."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from voice_companion.actions import Action, Chime, Done, Emit, Say
+from voice_companion.intents import Intent
+from voice_companion.numbers import spoken_duration
+from voice_companion.phrases import Phrasebook
+
+DEFAULT_SECONDS = {"hug": 20.0, "kiss": 6.0}
+MAX_TIMER_SECONDS = 3600.0
+
+
+@dataclass
+class TimerActivity:
+    """Say the start cue; time `seconds` from its end; chime and say the end phrase."""
+
+    ritual: str  # "hug", "kiss" or "timer": the name it is logged under
+    seconds: float
+    phrases: Phrasebook
+    rng: random.Random
+    custom: bool = False
+    _state: str = "new"
+    _started_at: float = 0.0
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.seconds <= MAX_TIMER_SECONDS:
+            raise ValueError(f"timer length must be within (0, {MAX_TIMER_SECONDS}] seconds")
+
+    def _say(self, key: str) -> Say:
+        return Say(self.phrases.choose(f"{self.ritual}.{key}", self.rng, duration=spoken_duration(self.seconds)))
+
+    def start(self, now: float) -> list[Action]:
+        self._state = "cue"
+        return [self._say("start_custom" if self.custom else "start")]
+
+    def on_speech_done(self, now: float) -> list[Action]:
+        if self._state != "cue":
+            return []
+        self._state = "running"
+        self._started_at = now
+        self._deadline = now + self.seconds
+        return [
+            Emit("ritual_started", {"ritual": self.ritual}, now),
+            Emit("timer_started", {"ritual": self.ritual, "seconds": self.seconds}, now),
+        ]
+
+    def tick(self, now: float) -> list[Action]:
+        if self._state != "running" or now < self._deadline:
+            return []
+        self._state = "done"
+        at = self._deadline
+        return [
+            Emit("timer_finished", {"ritual": self.ritual}, at),
+            Emit("ritual_completed", {"ritual": self.ritual}, at),
+            Chime(at),
+            self._say("end"),
+            Done(completed=True),
+        ]
+
+    def time_left(self, now: float) -> float | None:
+        if self._state == "cue":
+            return self.seconds
+        return max(0.0, self._deadline - now) if self._state == "running" else None
+
+    def on_intent(self, intent: Intent, now: float) -> list[Action] | None:
+        if intent.name not in ("cancel", "enough"):
+            return None
+        return [*self.abort(now)[:-1], self._say("cancelled"), Done(completed=False)]
+
+    def abort(self, now: float) -> list[Action]:
+        running = self._state == "running"
+        self._state = "done"
+        actions: list[Action] = [Emit("ritual_ended_early", {"ritual": self.ritual}, now)] if running else []
+        return [*actions, Done(completed=False)]

@@ -1,0 +1,127 @@
+"""Speech out: pyttsx3 writes each line to a WAV (its say() is unreliable), cached by text, voice and rate."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voice_companion.audio import SAMPLE_RATE
+from voice_companion.audio_files import read_all, write_wav
+from voice_companion.errors import CompanionError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Voice(Protocol):
+    rate_wpm: int
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """16 kHz mono int16 samples of `text` spoken."""
+        ...
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    voice: str = "gmw/en-us"
+    rate_wpm: int = 165
+
+
+_ENGINE: list[Any] = []  # pyttsx3 keeps one engine per process anyway; so do we, with what it was set to
+_APPLIED: dict[str, tuple[str, int]] = {}
+
+
+def _engine() -> Any:
+    if not _ENGINE:
+        try:
+            import pyttsx3
+
+            _ENGINE.append(pyttsx3.init())
+        except Exception as exc:  # pyttsx3 raises RuntimeError or OSError without libespeak-ng
+            raise CompanionError(
+                f"speech synthesis: pyttsx3 could not start ({exc}); install it with 'apt-get install libespeak-ng1'"
+            ) from None
+    return _ENGINE[0]
+
+
+class Pyttsx3Voice:
+    """Drives one pyttsx3 engine from one thread; lines are cached in memory and on disk."""
+
+    def __init__(self, settings: VoiceSettings, cache_dir: Path | None = None) -> None:
+        self._engine = _engine()
+        known = {v.id for v in self._engine.getProperty("voices")}
+        if settings.voice not in known and settings.voice.split("+")[0] not in known:
+            english = sorted(v for v in known if "/en" in v)
+            raise CompanionError(f"voice {settings.voice!r} is not installed; choose one of: {', '.join(english[:12])}")
+        self.voice = settings.voice
+        self.rate_wpm = settings.rate_wpm
+        self._memory: dict[str, np.ndarray] = {}
+        self._cache_dir = cache_dir
+        self._thread = threading.get_ident()
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
+
+    def synthesize(self, text: str) -> np.ndarray:
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("Pyttsx3Voice must be driven from the thread that created it")
+        key = self._key(text)
+        if key in self._memory:
+            return self._memory[key]
+        cached = self._cache_dir / f"{key}.wav" if self._cache_dir else None
+        if cached is not None and cached.exists():
+            samples = read_all(cached)
+        else:
+            samples = self._render(text, cached)
+        self._memory[key] = samples
+        return samples
+
+    def _render(self, text: str, keep: Path | None) -> np.ndarray:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "line.wav"
+            with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
+                if _APPLIED.get("settings") != (self.voice, self.rate_wpm):
+                    # property changes take effect one run late: warm up with a throwaway line, or the
+                    # first real line comes out in the old voice or rate (an empty run hangs the driver)
+                    self._engine.setProperty("voice", self.voice)
+                    self._engine.setProperty("rate", self.rate_wpm)
+                    self._engine.save_to_file("ready", str(Path(tmp) / "warm.wav"))
+                    self._engine.runAndWait()
+                    _APPLIED["settings"] = (self.voice, self.rate_wpm)
+                for _attempt in range(3):  # the espeak driver now and then ends a run without writing the file
+                    self._engine.save_to_file(text, str(path))
+                    self._engine.runAndWait()
+                    if path.exists() and path.stat().st_size > 44:
+                        break
+                    _LOGGER.debug("pyttsx3 wrote nothing for %r; trying again", text[:40])
+            if not path.exists() or path.stat().st_size <= 44:
+                raise CompanionError(
+                    f"speech synthesis produced no audio for {text[:40]!r}; check espeak-ng is installed"
+                )
+            samples = trim_silence(read_all(path))
+            if keep is not None:
+                write_wav(keep, samples)
+            return samples
+
+
+def trim_silence(samples: np.ndarray, floor: int = 200, keep_seconds: float = 0.05) -> np.ndarray:
+    """Cut the synthesiser's leading and trailing silence, keeping a short margin: replies start at once."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
+    if len(loud) == 0:
+        return samples
+    margin = int(keep_seconds * SAMPLE_RATE)
+    return samples[max(0, loud[0] - margin) : loud[-1] + margin]
+
+
+def seconds_of(samples: np.ndarray) -> float:
+    return len(samples) / SAMPLE_RATE
