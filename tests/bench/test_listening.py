@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from voice_companion.detect import detect_wake, make_recognizer, recognize_commands
+from voice_companion.detect import build_recognizer, detect_wake, recognize_commands
 
 from voice_companion.bench import metrics, mixing
 from voice_companion.bench.sources import background_recordings, noise_file, read_audio, wake_clips
@@ -28,7 +28,7 @@ def _stream(paths: list[Path], kind: str, text: str, bank: mixing.NoiseBank, see
 
 
 def test_hey_computer_clips_in_kitchen_noise_wake_the_listener(kitchen):
-    recognizer = make_recognizer("pocketsphinx", None, ["hey computer"])
+    recognizer = build_recognizer("pocketsphinx")
     pcm, segments = _stream(wake_clips(AUDIO, "hey_computer")[:5], "wake", "hey computer", kitchen, 1)
     found = [
         metrics.Scored(d.t, d.phrase, d.score)
@@ -41,7 +41,7 @@ def test_hey_computer_clips_in_kitchen_noise_wake_the_listener(kitchen):
 
 def test_near_miss_phrases_do_not_wake_the_listener(kitchen):
     phrases = ["hey chatterbox", "hey computer"]
-    recognizer = make_recognizer("pocketsphinx", None, phrases)
+    recognizer = build_recognizer("pocketsphinx")
     clips = sorted(NEAR_MISS.glob("*.flac"))
     assert len(clips) >= 30
     pcm, _ = _stream(clips, "background", "", kitchen, 2)
@@ -50,7 +50,7 @@ def test_near_miss_phrases_do_not_wake_the_listener(kitchen):
 
 
 def test_unrelated_speech_starts_no_command_and_no_wake(kitchen):
-    recognizer = make_recognizer("pocketsphinx", None, ["hey companion"])
+    recognizer = build_recognizer("pocketsphinx")
     real = [p for p in background_recordings(AUDIO) if "librivox" in str(p) or "goforward" in p.name]
     assert len(real) >= 5
     pcm, _ = _stream(real, "background", "", kitchen, 3)

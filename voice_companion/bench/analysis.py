@@ -72,7 +72,13 @@ def wake_rows(results: dict[str, Any]) -> list[WakeRow]:
     return [
         wake_row(e["folder"], e["snr_db"], outcome_of(e), e["rtf"], e.get("default_threshold"))
         for e in results.get("wake", [])
+        if not e.get("error")
     ]
+
+
+def wake_errors(results: dict[str, Any]) -> dict[str, str]:
+    """Keywords the listener refused to listen for, with its reason."""
+    return {e["folder"]: e["error"] for e in results.get("wake", []) if e.get("error")}
 
 
 def wake_snrs(results: dict[str, Any]) -> list[float]:
@@ -84,13 +90,12 @@ def wake_average(rows: Sequence[WakeRow], snr: float) -> tuple[float, float]:
     chosen = [r for r in rows if r.snr_db == snr]
     if not chosen:
         return math.nan, math.nan
-    return float(np.mean([r.strict.miss_rate for r in chosen])), float(
-        np.mean([r.loose.miss_rate for r in chosen])
-    )
+    return float(np.mean([r.strict.miss_rate for r in chosen])), float(np.mean([r.loose.miss_rate for r in chosen]))
 
 
 def wake_pooled(results: dict[str, Any], snr: float) -> metrics.WakeOutcome:
-    return metrics.pool([outcome_of(e) for e in results.get("wake", []) if e["snr_db"] == snr])
+    entries = results.get("wake", [])
+    return metrics.pool([outcome_of(e) for e in entries if e["snr_db"] == snr and not e.get("error")])
 
 
 def upper_rate(false_alarms: int, hours: float) -> float:
@@ -137,9 +142,7 @@ def candidate_rows(results: dict[str, Any]) -> list[CandidateRow]:
             best[name] = curve[0].miss_rate
             counts[name] = pos["n"]
             strict_thr = strict.threshold
-        rows.append(
-            CandidateRow(entry["phrase"], fa["hours"], len(fas), strict_thr, miss, loose, best, counts)
-        )
+        rows.append(CandidateRow(entry["phrase"], fa["hours"], len(fas), strict_thr, miss, loose, best, counts))
     return rows
 
 

@@ -100,7 +100,7 @@ def load_api(module: str = DEFAULT_API) -> ListenerApi:
     return ListenerApi(module, found.make_recognizer, found.detect_wake, found.recognize_commands)
 
 
-def product_phrasings(seed: int) -> tuple[list[tuple[str, str]], str]:
+def product_phrasings(seed: int, per_slot: int = 1) -> tuple[list[tuple[str, str]], str]:
     """(text, intent) pairs for every command phrasing, and where they came from."""
     try:
         intents = importlib.import_module("voice_companion.intents")
@@ -116,8 +116,6 @@ def product_phrasings(seed: int) -> tuple[list[tuple[str, str]], str]:
     if language is not None and hasattr(language, "load"):
         from voice_companion.paths import PROMPTS_DIR
 
-        pairs = language.load(PROMPTS_DIR / "commands.toml").sample_phrasings(rng)
-        return [
-            (str(t), str(i)) for t, i in pairs
-        ], "CommandLanguage.sample_phrasings() on prompts/commands.toml"
+        pairs = language.load(PROMPTS_DIR / "commands.toml").sample_phrasings(rng, per_slot=per_slot)
+        return [(str(t), str(i)) for t, i in pairs], "CommandLanguage.sample_phrasings() on prompts/commands.toml"
     return list(PLACEHOLDER_PHRASINGS), "placeholder list in voice_companion/bench/api.py"

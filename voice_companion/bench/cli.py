@@ -64,20 +64,20 @@ def _plan(args: argparse.Namespace):
     if args.keywords:
         unknown = [k for k in args.keywords if k not in WAKE_FOLDERS]
         if unknown:
-            raise CompanionError(
-                f"--keywords: unknown folder {unknown[0]!r}; choose from {', '.join(WAKE_FOLDERS)}"
-            )
+            raise CompanionError(f"--keywords: unknown folder {unknown[0]!r}; choose from {', '.join(WAKE_FOLDERS)}")
         changes["wake_folders"] = args.keywords
     if args.clips is not None:
         changes["clips_per_keyword"] = args.clips
     if args.background_minutes is not None:
-        changes["background_minutes"] = args.background_minutes
+        changes["wake_background_minutes"] = (args.background_minutes,) * len(plan.wake_snrs_db)
         changes["candidate_background_minutes"] = args.background_minutes
     if args.snrs:
         try:
             changes["wake_snrs_db"] = tuple(float(s) for s in args.snrs)
         except ValueError:
             raise CompanionError("--snrs: give numbers in dB separated by commas, e.g. 20,10") from None
+        minutes = changes.get("wake_background_minutes", plan.wake_background_minutes)[-1]
+        changes["wake_background_minutes"] = (minutes,) * len(changes["wake_snrs_db"])
     return replace(plan, **changes)
 
 
@@ -108,9 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         unknown = [s for s in args.sections if s not in SECTIONS]
         if unknown:
-            raise CompanionError(
-                f"--sections: unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}"
-            )
+            raise CompanionError(f"--sections: unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}")
         if args.report_only:
             if not results_path.exists():
                 raise CompanionError(f"{results_path}: no saved results; run the benchmark first")

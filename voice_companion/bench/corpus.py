@@ -22,7 +22,7 @@ from voice_companion.errors import CompanionError
 _LOGGER = logging.getLogger(__name__)
 
 BACKGROUND_RENDERINGS = 3  # each background paragraph is spoken by this many voice/speed pairs
-COMMAND_GAP_SECONDS = (1.2, 2.0)
+COMMAND_GAP_SECONDS = (1.0, 1.5)
 # Bump when the way streams are built changes, so cached streams are rebuilt.
 STREAM_FORMAT = 2
 WAKE_GAP_SECONDS = (0.5, 2.0)
@@ -35,11 +35,12 @@ class CorpusPlan:
     wake_folders: tuple[str, ...]
     clips_per_keyword: int | None
     wake_snrs_db: tuple[float, ...]
-    background_minutes: float | None
+    wake_background_minutes: tuple[float | None, ...]  # per SNR; None = all of it
     command_voices: tuple[str, ...]
     command_speeds_wpm: tuple[int, ...]
     command_snrs_db: tuple[float | None, ...]
     phrasing_stride: int
+    phrasings_per_slot: int
     unrelated_renderings: int
     unrelated_stride: int
     candidate_voices: tuple[str, ...]
@@ -52,27 +53,29 @@ FULL_PLAN = CorpusPlan(
     wake_folders=tuple(sources.WAKE_FOLDERS),
     clips_per_keyword=None,
     wake_snrs_db=(20.0, 10.0),
-    background_minutes=None,
+    wake_background_minutes=(5.0, 25.0),
     command_voices=VOICES[:8],
     command_speeds_wpm=SPEEDS_WPM,
     command_snrs_db=(None, 10.0, 5.0),
     phrasing_stride=1,
-    unrelated_renderings=3,
+    phrasings_per_slot=1,
+    unrelated_renderings=2,
     unrelated_stride=1,
     candidate_voices=VOICES,
     candidate_speeds_wpm=SPEEDS_WPM,
-    candidate_snrs_db=(None, 10.0, 5.0),
-    candidate_background_minutes=None,
+    candidate_snrs_db=(None, 10.0),
+    candidate_background_minutes=10.0,
 )
 QUICK_PLAN = CorpusPlan(
     wake_folders=("hey_computer", "computer", "jarvis", "alexa"),
     clips_per_keyword=25,
     wake_snrs_db=(10.0,),
-    background_minutes=6.0,
+    wake_background_minutes=(6.0,),
     command_voices=VOICES[:4],
     command_speeds_wpm=(170,),
     command_snrs_db=(10.0,),
     phrasing_stride=3,
+    phrasings_per_slot=2,
     unrelated_renderings=1,
     unrelated_stride=4,
     candidate_voices=VOICES,
@@ -123,7 +126,8 @@ class Corpus:
                 voice = Voice(VOICES[(i * BACKGROUND_RENDERINGS + r) % len(VOICES)], SPEEDS_WPM[(i + r) % 3])
                 spoken.append((text, voice))
         sources_all: list[Path | tuple[str, Voice]] = [*recordings, *spoken]
-        minutes = self.plan.background_minutes
+        caps = [*self.plan.wake_background_minutes, self.plan.candidate_background_minutes]
+        minutes = None if None in caps else max(caps)
         if minutes is None:
             chosen = sources_all
             self.synth.synthesize_many(spoken)  # in parallel; later reads come from the cache
@@ -143,9 +147,7 @@ class Corpus:
                 item = Item(f"rec:{source.relative_to(self.audio_dir)}", samples, "background")
             else:
                 text, voice = source
-                item = Item(
-                    f"tts:{voice.label}:{text[:30]}", self.synth.synthesize(text, voice), "background", text
-                )
+                item = Item(f"tts:{voice.label}:{text[:30]}", self.synth.synthesize(text, voice), "background", text)
             items.append(item)
             total += len(item.samples) / SAMPLE_RATE
         return items
@@ -172,8 +174,7 @@ class Corpus:
             for text in texts:
                 if f" {phrase} " in f" {text} ":
                     raise CompanionError(
-                        f"{sources.BACKGROUND_TEXT}: contains the wake phrase {phrase!r}; "
-                        "reword that paragraph"
+                        f"{sources.BACKGROUND_TEXT}: contains the wake phrase {phrase!r}; reword that paragraph"
                     )
 
     @cached_property
@@ -187,9 +188,7 @@ class Corpus:
         return digest.hexdigest()[:16]
 
     # --- streams --------------------------------------------------------------------------------
-    def _stream(
-        self, name: str, params: dict[str, object], make_items, snr_db: float | None, gaps
-    ) -> StreamInfo:
+    def _stream(self, name: str, params: dict[str, object], make_items, snr_db: float | None, gaps) -> StreamInfo:
         material = self._material_version
         fingerprint = _fingerprint(
             {**params, "seed": self.seed, "snr": snr_db, "gaps": gaps, "m": material, "v": STREAM_FORMAT}
@@ -213,7 +212,7 @@ class Corpus:
         save_stream(self.stream_dir, info, samples)
         return info
 
-    def wake_stream(self, folder: str, snr_db: float) -> StreamInfo:
+    def wake_stream(self, folder: str, snr_db: float, minutes: float | None) -> StreamInfo:
         phrase = sources.WAKE_FOLDERS[folder]
         clips = sources.wake_clips(self.audio_dir, folder)[: self.plan.clips_per_keyword]
 
@@ -221,12 +220,11 @@ class Corpus:
             targets = [Item(f"wake:{folder}/{p.name}", sources.read_audio(p), "wake", phrase) for p in clips]
             silent = [t.name for t in targets if not has_speech(t.samples)]
             if silent:
-                _LOGGER.warning(
-                    "%s: %d clip(s) hold no speech and are left out: %s", folder, len(silent), silent
-                )
-            return interleave([t for t in targets if t.name not in silent], self.background, rng)
+                _LOGGER.warning("%s: %d clip(s) hold no speech and are left out: %s", folder, len(silent), silent)
+            background = self._cap(self.background, minutes, "background")
+            return interleave([t for t in targets if t.name not in silent], background, rng)
 
-        params = {"folder": folder, "clips": len(clips), "bg": self.plan.background_minutes}
+        params = {"folder": folder, "clips": len(clips), "bg": minutes}
         return self._stream(f"wake-{folder}-{snr_label(snr_db)}", params, make, snr_db, WAKE_GAP_SECONDS)
 
     def cli_wake_stream(self) -> StreamInfo:
@@ -242,10 +240,10 @@ class Corpus:
         minutes = self.plan.candidate_background_minutes
 
         def make(rng: np.random.Generator) -> list[Item]:
-            items = self._cap(self.background, minutes, "candidate-background")
+            items = self._cap(self.background, minutes, "background")
             return [items[i] for i in rng.permutation(len(items))]
 
-        params = {"bg": self.plan.background_minutes, "cbg": minutes}
+        params = {"bg": minutes}
         return self._stream(f"background-{snr_label(snr_db)}", params, make, snr_db, WAKE_GAP_SECONDS)
 
     def candidate_stream(self, phrase: str, snr_db: float | None) -> StreamInfo:
@@ -260,9 +258,7 @@ class Corpus:
         name = f"candidate-{phrase.replace(' ', '_')}-{snr_label(snr_db)}"
         return self._stream(name, params, make, snr_db, COMMAND_GAP_SECONDS)
 
-    def command_stream(
-        self, phrasings: Sequence[tuple[str, str]], voice: str, snr_db: float | None
-    ) -> StreamInfo:
+    def command_stream(self, phrasings: Sequence[tuple[str, str]], voice: str, snr_db: float | None) -> StreamInfo:
         chosen = list(phrasings)[:: self.plan.phrasing_stride]
         voices = [Voice(voice, s) for s in self.plan.command_speeds_wpm]
 
@@ -271,8 +267,7 @@ class Corpus:
             audio = self.synth.synthesize_many(jobs)
             intents = [intent for _, intent in chosen for _ in voices]
             items = [
-                Item(f"tts:{v.label}", a, "command", t, i)
-                for (t, v), a, i in zip(jobs, audio, intents, strict=True)
+                Item(f"tts:{v.label}", a, "command", t, i) for (t, v), a, i in zip(jobs, audio, intents, strict=True)
             ]
             return [items[i] for i in rng.permutation(len(items))]
 

@@ -54,9 +54,7 @@ class DetPoint:
     fa_per_hour: float
 
 
-def score_wake(
-    targets: Sequence[Segment], detections: Sequence[Scored], stream_seconds: float
-) -> WakeOutcome:
+def score_wake(targets: Sequence[Segment], detections: Sequence[Scored], stream_seconds: float) -> WakeOutcome:
     """Match detections to target clips; everything else is a false alarm."""
     best = np.full(len(targets), -math.inf)
     windows = [(s.start_seconds - HIT_BEFORE_SECONDS, s.end_seconds + HIT_AFTER_SECONDS) for s in targets]

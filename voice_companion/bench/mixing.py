@@ -37,9 +37,7 @@ def frame_powers(samples: np.ndarray, rate: int = SAMPLE_RATE) -> np.ndarray:
     frame = int(FRAME_SECONDS * rate)
     n_frames = len(samples) // frame
     if n_frames == 0:
-        return (
-            np.array([float(np.mean(np.square(samples, dtype=np.float64)))]) if len(samples) else np.zeros(0)
-        )
+        return np.array([float(np.mean(np.square(samples, dtype=np.float64)))]) if len(samples) else np.zeros(0)
     blocks = samples[: n_frames * frame].astype(np.float64).reshape(n_frames, frame)
     return np.mean(np.square(blocks), axis=1)
 

@@ -57,14 +57,12 @@ def wake_det(results: dict[str, Any], path: Path) -> Path:
             linewidth=2,
             label=f"{engine}, real clips, kitchen {snr:g} dB (all keywords)",
         )
-    rows = analysis.wake_rows(results)
-    for entry, row in zip(results.get("wake", []), rows, strict=True):
-        if entry["snr_db"] != min(analysis.wake_snrs(results), default=None):
+    lowest = min(analysis.wake_snrs(results), default=None)
+    for entry in results.get("wake", []):
+        if entry["snr_db"] != lowest or entry.get("error"):
             continue
         xs, ys = _det_xy(metrics.det_curve(analysis.outcome_of(entry)))
-        ax.step(
-            xs, ys, where="post", linewidth=0.8, alpha=0.6, label=f"  {row.label} ({entry['snr_db']:g} dB)"
-        )
+        ax.step(xs, ys, where="post", linewidth=0.8, alpha=0.6, label=f"  {entry['folder']} ({entry['snr_db']:g} dB)")
     for name, miss in analysis.PUBLISHED:
         ax.plot([analysis.FA_TARGET_PER_HOUR], [miss], marker="D", linestyle="none", label=f"{name}, 10 dB")
     _det_axes(ax, "Wake word DET, real recordings between background speech")

@@ -158,7 +158,5 @@ def console(results: dict[str, Any]) -> str:
         )
     for c in analysis.candidate_rows(results):
         misses = ", ".join(f"{k} {pct(v)}" for k, v in c.miss_by_snr.items())
-        out.append(
-            f"  candidate {c.phrase!r:<22}: {c.fa_total} FA in {c.fa_hours:.2f} h; miss @0 FA: {misses}"
-        )
+        out.append(f"  candidate {c.phrase!r:<22}: {c.fa_total} FA in {c.fa_hours:.2f} h; miss @0 FA: {misses}")
     return "\n".join(out)

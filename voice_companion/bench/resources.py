@@ -24,6 +24,7 @@ _LOGGER = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 120.0
 POLL_SECONDS = 0.02
+PERMISSIVE_CLI_THRESHOLD = -1000.0
 LOAD_KINDS = ("silence", "room noise", "continuous speech")
 
 
@@ -89,7 +90,7 @@ def _help(args: list[str]) -> str:
 
 
 def cli_command(input_path: Path, wake_phrase: str) -> list[str]:
-    """`python -m voice_companion [--wake P] detect --input PATH [--ready]`, as far as the CLI offers them."""
+    """`python -m voice_companion detect --input PATH [--wake P] [--ready | --threshold T]`, as offered."""
     top, sub = _help([]), _help(["detect"])
     cmd = [sys.executable, "-m", "voice_companion"]
     if "--wake" in top and "--wake" not in sub:
@@ -99,6 +100,9 @@ def cli_command(input_path: Path, wake_phrase: str) -> list[str]:
         cmd += ["--wake", wake_phrase]
     if "--ready" in sub:
         cmd.append("--ready")
+    elif "--threshold" in sub:
+        # No ready line: accept everything, so the first utterance prints a line and shows start-up time.
+        cmd += ["--threshold", str(PERMISSIVE_CLI_THRESHOLD)]
     return cmd
 
 
@@ -167,6 +171,4 @@ def _is_ready_line(line: str) -> bool:
         data = json.loads(line)
     except ValueError:
         return "ready" in line.lower() or "listening" in line.lower()
-    return isinstance(data, dict) and (
-        data.get("ready") is True or data.get("type") in ("ready", "listening")
-    )
+    return isinstance(data, dict) and (data.get("ready") is True or data.get("type") in ("ready", "listening"))

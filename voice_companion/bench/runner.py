@@ -16,6 +16,7 @@ from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.bench.api import default_threshold, load_api
 from voice_companion.bench.metrics import Scored
 from voice_companion.bench.streams import chunks_of, load_samples
+from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -100,20 +101,23 @@ def run_job(job: Job) -> JobResult:
             kwargs.pop("threshold", None)
         results = api.recognize_commands(timed, recognizer, **kwargs)
     found: list[Scored] = []
+    error = None
     cpu_start, wall_start = time.process_time(), time.perf_counter()
-    for hit in results:
-        now = time.perf_counter()
-        text = str(getattr(hit, "text", "") or "")
-        found.append(Scored(float(hit.t), _label(hit), float(hit.score), text, now - timed.handed_at))
+    try:
+        for hit in results:
+            now = time.perf_counter()
+            text = str(getattr(hit, "text", "") or "")
+            found.append(Scored(float(hit.t), _label(hit), float(hit.score), text, now - timed.handed_at))
+    except CompanionError as exc:  # e.g. a wake phrase the model cannot spell: report it, run the rest
+        _LOGGER.warning("%s: %s", job.stream, exc)
+        error = str(exc)
     cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    extra = {"default_threshold": default}
+    extra = {"default_threshold": default, "error": error}
     return JobResult(job, found, len(samples) / SAMPLE_RATE, cpu, wall, setup, peak_kb / 1024.0, extra)
 
 
-def run_jobs(
-    jobs: Sequence[Job], workers: int, on_done: Callable[[JobResult], None] | None = None
-) -> list[JobResult]:
+def run_jobs(jobs: Sequence[Job], workers: int, on_done: Callable[[JobResult], None] | None = None) -> list[JobResult]:
     """Run jobs in `workers` fresh processes (each job gets its own), longest streams first."""
     if workers <= 1:
         results = []

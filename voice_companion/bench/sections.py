@@ -55,9 +55,7 @@ def wake_section(results: dict[str, Any]) -> list[str]:
     ]
     for snr in analysis.wake_snrs(results):
         strict, loose = analysis.wake_average(rows, snr)
-        body.append(
-            ["**mean of keywords**", snr_name(snr), "", "", f"**{pct(strict)}**", "", pct(loose)] + [""] * 5
-        )
+        body.append(["**mean of keywords**", snr_name(snr), "", "", f"**{pct(strict)}**", "", pct(loose)] + [""] * 5)
         pooled = analysis.wake_pooled(results, snr)
         curve = analysis.metrics.det_curve(pooled)
         p1 = analysis.metrics.operating_point(curve, analysis.FA_TARGET_PER_HOUR)
@@ -83,6 +81,8 @@ def wake_section(results: dict[str, Any]) -> list[str]:
     for name, miss in analysis.PUBLISHED:
         body.append([name, "10 dB", "", "", f"{miss:.1f} %"] + [""] * 7)
     lines += table(WAKE_HEADER, body)
+    for folder, error in sorted(analysis.wake_errors(results).items()):
+        lines += ["", f"Not measured: {folder} - the listener refused the phrase ({error})."]
     hours = min(r.background_hours for r in rows)
     lines += [
         "",
@@ -266,6 +266,10 @@ def conditions_section(results: dict[str, Any]) -> list[str]:
     meta = results["meta"]
     plan = meta["plan"]
     t = meta.get("timings_seconds", {})
+    caps = ", ".join(
+        f"{'all' if m is None else f'{m:g} min'} at {snr:g} dB"
+        for snr, m in zip(plan["wake_snrs_db"], plan["wake_background_minutes"], strict=True)
+    )
     return [
         "## Conditions",
         "",
@@ -278,8 +282,7 @@ def conditions_section(results: dict[str, Any]) -> list[str]:
         "(near-miss phrases, telephone prompts, CMU test sentences, digits) and the everyday prose of "
         "`bench/corpus/background.txt` spoken by espeak-ng in 3 voice/speed pairs per paragraph. "
         f"Keywords: {', '.join(plan['wake_folders'])}; clips per keyword: "
-        f"{plan['clips_per_keyword'] or 'all'}; background capped at "
-        f"{plan['background_minutes'] or 'no'} min.",
+        f"{plan['clips_per_keyword'] or 'all'}; background speech per keyword stream: {caps}.",
         "- Noise: random stretches of the kitchen, running-tap and dish-washing recordings. Each utterance "
         "is scaled so that its active-speech level (20 ms frames within 25 dB of the loud frames) is exactly "
         "the SNR above the noise under it; a -60 dBFS floor is always present (clean = floor only).",

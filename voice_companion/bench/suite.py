@@ -23,15 +23,7 @@ from voice_companion.bench.streams import StreamInfo, load_samples
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_CANDIDATES = (
-    "hey companion",
-    "okay companion",
-    "hello companion",
-    "hey kitchen",
-    "hey juniper",
-    "hello nightingale",
-    "okay tangerine",
-)
+DEFAULT_CANDIDATES = ("hey companion", "okay companion", "hello companion", "hey kitchen", "hey juniper")
 CANDIDATE_FA_SNR_DB = 10.0
 
 
@@ -79,6 +71,7 @@ def _wake_entry(info: StreamInfo, result: JobResult, phrase: str) -> dict[str, A
         "cpu_share": result.cpu_share,
         "rtf": result.real_time_factor,
         "default_threshold": result.extra["default_threshold"],
+        "error": result.extra.get("error"),
         "snr_measured": _snr_summary(info, "wake"),
         "clipped_samples": info.clipped_samples,
     }
@@ -109,17 +102,15 @@ class Suite:
         t0 = time.perf_counter()
         plan = self.s.plan
         self.corpus.check_background_free_of([*self.s.candidates, *self._keyword_phrases()])
-        phrasings, phrasing_source = product_phrasings(self.s.seed)
+        phrasings, phrasing_source = product_phrasings(self.s.seed, plan.phrasings_per_slot)
         jobs: dict[str, Job] = {}
         wake_infos: list[tuple[str, StreamInfo]] = []
         if "wake" in self.s.sections:
             for folder in plan.wake_folders:
-                for snr in plan.wake_snrs_db:
-                    info = self.corpus.wake_stream(folder, snr)
+                for snr, minutes in zip(plan.wake_snrs_db, plan.wake_background_minutes, strict=True):
+                    info = self.corpus.wake_stream(folder, snr, minutes)
                     wake_infos.append((folder, info))
-                    jobs[info.name] = self._job(
-                        info, "wake", (info.of_kind("wake")[0].text,), PERMISSIVE_THRESHOLD
-                    )
+                    jobs[info.name] = self._job(info, "wake", (info.of_kind("wake")[0].text,), PERMISSIVE_THRESHOLD)
         cand_infos: list[tuple[str, str, StreamInfo]] = []
         if "candidates" in self.s.sections:
             bg = self.corpus.background_stream(CANDIDATE_FA_SNR_DB)
@@ -179,9 +170,7 @@ class Suite:
 
         return sorted(set(WAKE_FOLDERS.values()))
 
-    def _candidates(
-        self, infos: list[tuple[str, str, StreamInfo]], results: dict[str, JobResult]
-    ) -> list[dict]:
+    def _candidates(self, infos: list[tuple[str, str, StreamInfo]], results: dict[str, JobResult]) -> list[dict]:
         by_phrase: dict[str, dict[str, Any]] = {}
         for phrase, role, info in infos:
             entry = by_phrase.setdefault(phrase, {"phrase": phrase, "positives": []})
