@@ -4,11 +4,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from voice_companion.detect import build_recognizer, detect_wake, recognize_commands
 
 from voice_companion.bench import metrics, mixing
 from voice_companion.bench.sources import background_recordings, noise_file, read_audio, wake_clips
 from voice_companion.bench.streams import Item, build_stream, chunks_of
+from voice_companion.detect import build_recognizer, detect_wake, recognize_commands
 
 AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
 NEAR_MISS = AUDIO / "speech" / "not_wake_words"
@@ -16,9 +16,7 @@ NEAR_MISS = AUDIO / "speech" / "not_wake_words"
 
 @pytest.fixture(scope="module")
 def kitchen() -> mixing.NoiseBank:
-    return mixing.NoiseBank(
-        [read_audio(noise_file(AUDIO, "kitchen")), read_audio(noise_file(AUDIO, "running_tap"))]
-    )
+    return mixing.NoiseBank([read_audio(noise_file(AUDIO, "kitchen")), read_audio(noise_file(AUDIO, "running_tap"))])
 
 
 def _stream(paths: list[Path], kind: str, text: str, bank: mixing.NoiseBank, seed: int):
@@ -30,10 +28,7 @@ def _stream(paths: list[Path], kind: str, text: str, bank: mixing.NoiseBank, see
 def test_hey_computer_clips_in_kitchen_noise_wake_the_listener(kitchen):
     recognizer = build_recognizer("pocketsphinx")
     pcm, segments = _stream(wake_clips(AUDIO, "hey_computer")[:5], "wake", "hey computer", kitchen, 1)
-    found = [
-        metrics.Scored(d.t, d.phrase, d.score)
-        for d in detect_wake(chunks_of(pcm), recognizer, ["hey computer"])
-    ]
+    found = [metrics.Scored(d.t, d.phrase, d.score) for d in detect_wake(chunks_of(pcm), recognizer, ["hey computer"])]
     outcome = metrics.score_wake(segments, found, len(pcm) / 16000)
     assert np.isfinite(outcome.target_scores).all(), f"missed clips: {outcome.target_scores.tolist()}"
     assert len(outcome.false_alarm_scores) == 0

@@ -9,9 +9,7 @@ from voice_companion.bench import analysis, metrics
 from voice_companion.bench.streams import Segment
 
 
-def seg(
-    start: float, end: float, text: str = "hey computer", kind: str = "wake", intent: str = ""
-) -> Segment:
+def seg(start: float, end: float, text: str = "hey computer", kind: str = "wake", intent: str = "") -> Segment:
     return Segment("x", kind, text, intent, start, end, start + 0.1, end - 0.1, 10.0)
 
 
@@ -36,27 +34,26 @@ def test_operating_point_takes_the_fewest_misses_within_the_false_alarm_limit():
     assert metrics.point_at(outcome, 0.5) == metrics.DetPoint(0.5, pytest.approx(1 / 3), 1, 0.5)
 
 
-def test_score_wake_matches_windows_late_reports_and_wrong_phrases():
-    targets = [seg(10.0, 11.0), seg(20.0, 21.0)]
+def test_score_wake_matches_windows_and_counts_everything_else_as_false_alarms():
+    targets = [seg(10.0, 11.0), metrics.Target(20.0, 21.0, "hey computer")]
     found = [
         metrics.Scored(11.4, "hey computer", 0.8),  # hit on the first clip
-        metrics.Scored(12.0, "hey computer", 0.9),  # second report of the same clip: best score kept
-        metrics.Scored(25.0, "hey computer", 0.3),  # 4 s after the second clip: late, not a false alarm
-        metrics.Scored(20.5, "alexa", 0.6),  # wrong phrase inside a window: false alarm
-        metrics.Scored(50.0, "hey computer", 0.4),  # in the background: false alarm
+        metrics.Scored(11.9, "hey computer", 0.9),  # second report of the same clip: best score kept
+        metrics.Scored(23.0, "hey computer", 0.3),  # 2 s after the second clip: the next utterance
+        metrics.Scored(20.5, "alexa", 0.6),  # wrong phrase inside a window
+        metrics.Scored(50.0, "hey computer", 0.4),  # in the background
     ]
-    outcome = metrics.score_wake(targets, found, stream_seconds=3600.0 + 2 * 4.0)
+    outcome = metrics.score_wake(targets, found, stream_seconds=3600.0 + 2 * 2.5)
     assert outcome.target_scores.tolist() == [0.9, -math.inf]
-    assert sorted(outcome.false_alarm_scores.tolist()) == [0.4, 0.6]
-    assert outcome.late == 1
+    assert sorted(outcome.false_alarm_scores.tolist()) == [0.3, 0.4, 0.6]
     assert outcome.background_hours == pytest.approx(1.0)
 
 
 def test_pool_adds_clips_false_alarms_and_hours():
     a = metrics.WakeOutcome(np.array([1.0]), np.array([0.5]), 1.0)
-    b = metrics.WakeOutcome(np.array([-math.inf, 2.0]), np.array([]), 2.0, late=3)
+    b = metrics.WakeOutcome(np.array([-math.inf, 2.0]), np.array([]), 2.0)
     pooled = metrics.pool([a, b])
-    assert pooled.n_targets == 3 and pooled.background_hours == 3.0 and pooled.late == 3
+    assert pooled.n_targets == 3 and pooled.background_hours == 3.0
     assert pooled.false_alarm_scores.tolist() == [0.5]
 
 

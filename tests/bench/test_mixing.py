@@ -54,9 +54,9 @@ def test_stream_items_sit_at_the_snr_asked_for_over_the_noise_under_them(speech,
         noise = noise_only[a:b]
         voice = pcm[a:b].astype(np.float32) / 32767.0 - noise
         assert mixing.measured_snr_db(voice, noise) == pytest.approx(10.0, abs=0.5)
-    assert mixing.db(
-        mixing.mean_power(bank.track(SAMPLE_RATE * 30, np.random.default_rng(2)))
-    ) == pytest.approx(0.0, abs=0.01)
+    assert mixing.db(mixing.mean_power(bank.track(SAMPLE_RATE * 30, np.random.default_rng(2)))) == pytest.approx(
+        0.0, abs=0.01
+    )
 
 
 def test_clean_stream_keeps_a_noise_floor_and_no_digital_silence(speech):

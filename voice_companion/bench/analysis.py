@@ -36,18 +36,15 @@ class WakeRow:
     strict: metrics.DetPoint
     loose: metrics.DetPoint
     best_miss: float
-    late: int
     rtf: float
     default: metrics.DetPoint | None = None
 
 
 def outcome_of(entry: dict[str, Any]) -> metrics.WakeOutcome:
-    return metrics.WakeOutcome(
-        np.array(entry["target_scores"], dtype=float),
-        np.array(entry["fa_scores"], dtype=float),
-        float(entry["background_hours"]),
-        int(entry.get("late", 0)),
-    )
+    """Score one stream's raw detections against its clips."""
+    targets = [metrics.Target(*t) for t in entry["targets"]]
+    found = [metrics.Scored(t, label, score) for t, label, score in entry["detections"]]
+    return metrics.score_wake(targets, found, float(entry["stream_seconds"]))
 
 
 def wake_row(
@@ -62,7 +59,6 @@ def wake_row(
         metrics.operating_point(curve, FA_TARGET_PER_HOUR),
         metrics.operating_point(curve, FA_LOOSE_PER_HOUR),
         curve[0].miss_rate if curve else math.nan,
-        outcome.late,
         rtf,
         None if default is None else metrics.point_at(outcome, default),
     )
@@ -123,26 +119,35 @@ def snr_name(snr: float | None) -> str:
     return "clean" if snr is None else f"{snr:g} dB"
 
 
+def candidate_outcome(positives: dict[str, Any], background: metrics.WakeOutcome) -> metrics.WakeOutcome:
+    """Misses from the synthetic positives, false alarms from the background stream."""
+    spoken = outcome_of(positives)
+    return metrics.WakeOutcome(spoken.target_scores, background.false_alarm_scores, background.background_hours)
+
+
 def candidate_rows(results: dict[str, Any]) -> list[CandidateRow]:
     rows = []
     for entry in results.get("candidates", []):
         fa = entry.get("fa")
-        if fa is None:
+        if fa is None or fa.get("error"):
             continue
-        fas = np.array(fa["fa_scores"], dtype=float)
+        background = outcome_of(fa)
+        fas = background.false_alarm_scores
         miss, loose, best, counts = {}, {}, {}, {}
         strict_thr = math.nan
         for pos in entry["positives"]:
-            outcome = metrics.WakeOutcome(np.array(pos["target_scores"], dtype=float), fas, fa["hours"])
+            outcome = candidate_outcome(pos, background)
             curve = metrics.det_curve(outcome)
             strict = metrics.operating_point(curve, FA_TARGET_PER_HOUR)
             name = snr_name(pos["snr_db"])
             miss[name] = strict.miss_rate
             loose[name] = metrics.operating_point(curve, FA_LOOSE_PER_HOUR).miss_rate
             best[name] = curve[0].miss_rate
-            counts[name] = pos["n"]
+            counts[name] = outcome.n_targets
             strict_thr = strict.threshold
-        rows.append(CandidateRow(entry["phrase"], fa["hours"], len(fas), strict_thr, miss, loose, best, counts))
+        rows.append(
+            CandidateRow(entry["phrase"], background.background_hours, len(fas), strict_thr, miss, loose, best, counts)
+        )
     return rows
 
 

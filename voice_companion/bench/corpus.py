@@ -100,11 +100,11 @@ def _fingerprint(params: dict[str, object]) -> str:
 class Corpus:
     """Builds (or reuses) every stream the benchmark decodes."""
 
-    def __init__(self, work_dir: Path, audio_dir: Path, plan: CorpusPlan, seed: int) -> None:
+    def __init__(self, work_dir: Path, audio_dir: Path, plan: CorpusPlan, seed: int, name: str = "full") -> None:
         self.audio_dir = sources.check_audio_dir(audio_dir)
         self.plan = plan
         self.seed = seed
-        self.stream_dir = work_dir / "streams"
+        self.stream_dir = work_dir / "streams" / name  # quick and full runs keep their own streams
         self.synth = Synthesizer(work_dir / "tts")
 
     # --- material -------------------------------------------------------------------------------

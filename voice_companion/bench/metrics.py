@@ -5,17 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from voice_companion.bench.streams import Segment
 
-# A wake detection counts for a clip when it comes between slightly before the clip and a little after
-# its end (the listener needs the pause after the phrase to decide).
+# A wake detection (timed at the end of the phrase) counts for a clip when it falls within the clip, give
+# or take these margins; anything else is a false alarm, including the phrase found in the next utterance.
 HIT_BEFORE_SECONDS = 0.5
-HIT_AFTER_SECONDS = 2.5
-# Later than that but within this time after the clip: too late to be useful, yet not a false alarm.
-LATE_AFTER_SECONDS = 6.0
+HIT_AFTER_SECONDS = 1.0
 COMMAND_BEFORE_SECONDS = 0.3
 COMMAND_AFTER_SECONDS = 3.0
 SECONDS_PER_HOUR = 3600.0
@@ -32,6 +31,14 @@ class Scored:
     compute_seconds: float = 0.0
 
 
+class Target(NamedTuple):
+    """Where a wake clip lies in a stream, and the phrase it holds."""
+
+    start_seconds: float
+    end_seconds: float
+    text: str
+
+
 @dataclass(frozen=True)
 class WakeOutcome:
     """Per target clip its best in-time score (-inf when nothing fired), and false-alarm scores."""
@@ -39,7 +46,6 @@ class WakeOutcome:
     target_scores: np.ndarray
     false_alarm_scores: np.ndarray
     background_hours: float
-    late: int = 0
 
     @property
     def n_targets(self) -> int:
@@ -54,12 +60,11 @@ class DetPoint:
     fa_per_hour: float
 
 
-def score_wake(targets: Sequence[Segment], detections: Sequence[Scored], stream_seconds: float) -> WakeOutcome:
+def score_wake(targets: Sequence[Target | Segment], detections: Sequence[Scored], stream_seconds: float) -> WakeOutcome:
     """Match detections to target clips; everything else is a false alarm."""
     best = np.full(len(targets), -math.inf)
     windows = [(s.start_seconds - HIT_BEFORE_SECONDS, s.end_seconds + HIT_AFTER_SECONDS) for s in targets]
     false_alarms: list[float] = []
-    late = 0
     for det in detections:
         hit = next(
             (
@@ -71,16 +76,11 @@ def score_wake(targets: Sequence[Segment], detections: Sequence[Scored], stream_
         )
         if hit is not None:
             best[hit] = max(best[hit], det.score)
-        elif any(
-            hi < det.t <= seg.end_seconds + LATE_AFTER_SECONDS and det.label == seg.text
-            for seg, (_, hi) in zip(targets, windows, strict=True)
-        ):
-            late += 1
         else:
             false_alarms.append(det.score)
     covered = sum(hi - lo for lo, hi in windows)
     hours = max(stream_seconds - covered, 0.0) / SECONDS_PER_HOUR
-    return WakeOutcome(best, np.array(false_alarms, dtype=float), hours, late)
+    return WakeOutcome(best, np.array(false_alarms, dtype=float), hours)
 
 
 def pool(outcomes: Sequence[WakeOutcome]) -> WakeOutcome:
@@ -89,7 +89,6 @@ def pool(outcomes: Sequence[WakeOutcome]) -> WakeOutcome:
         np.concatenate([o.target_scores for o in outcomes]) if outcomes else np.zeros(0),
         np.concatenate([o.false_alarm_scores for o in outcomes]) if outcomes else np.zeros(0),
         sum(o.background_hours for o in outcomes),
-        sum(o.late for o in outcomes),
     )
 
 

@@ -7,8 +7,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from voice_companion.bench import analysis, metrics
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,16 +76,12 @@ def candidates_det(results: dict[str, Any], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5.5))
     for entry in results.get("candidates", []):
         fa = entry.get("fa")
-        if fa is None:
+        if fa is None or fa.get("error"):
             continue
         for pos in entry["positives"]:
             if pos["snr_db"] != analysis.CANDIDATE_PLOT_SNR_DB and len(entry["positives"]) > 1:
                 continue
-            outcome = metrics.WakeOutcome(
-                np.array(pos["target_scores"], dtype=float),
-                np.array(fa["fa_scores"], dtype=float),
-                fa["hours"],
-            )
+            outcome = analysis.candidate_outcome(pos, analysis.outcome_of(fa))
             xs, ys = _det_xy(metrics.det_curve(outcome))
             ax.step(xs, ys, where="post", label=f"{entry['phrase']} ({analysis.snr_name(pos['snr_db'])})")
     engine = results["meta"]["engine"]

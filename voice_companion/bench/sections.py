@@ -22,7 +22,6 @@ WAKE_HEADER = [
     "false alarms",
     "at the listener's threshold: miss / false alarms",
     "miss, no threshold",
-    "late",
     "real-time factor",
 ]
 
@@ -48,14 +47,13 @@ def wake_section(results: dict[str, Any]) -> list[str]:
             f"{r.loose.false_alarms}",
             _at_default(r.default),
             pct(r.best_miss),
-            str(r.late),
             f"{r.rtf:.3f}",
         ]
         for r in rows
     ]
     for snr in analysis.wake_snrs(results):
         strict, loose = analysis.wake_average(rows, snr)
-        body.append(["**mean of keywords**", snr_name(snr), "", "", f"**{pct(strict)}**", "", pct(loose)] + [""] * 5)
+        body.append(["**mean of keywords**", snr_name(snr), "", "", f"**{pct(strict)}**", "", pct(loose)] + [""] * 4)
         pooled = analysis.wake_pooled(results, snr)
         curve = analysis.metrics.det_curve(pooled)
         p1 = analysis.metrics.operating_point(curve, analysis.FA_TARGET_PER_HOUR)
@@ -74,12 +72,11 @@ def wake_section(results: dict[str, Any]) -> list[str]:
                 str(p2.false_alarms),
                 _at_default(at_default),
                 pct(curve[0].miss_rate),
-                str(pooled.late),
                 "",
             ]
         )
     for name, miss in analysis.PUBLISHED:
-        body.append([name, "10 dB", "", "", f"{miss:.1f} %"] + [""] * 7)
+        body.append([name, "10 dB", "", "", f"{miss:.1f} %"] + [""] * 6)
     lines += table(WAKE_HEADER, body)
     for folder, error in sorted(analysis.wake_errors(results).items()):
         lines += ["", f"Not measured: {folder} - the listener refused the phrase ({error})."]
@@ -90,7 +87,9 @@ def wake_section(results: dict[str, Any]) -> list[str]:
         f'cannot be shown on that: the "<= 0.1 FA/h" column is the threshold with **no** false alarm in the '
         f"stream, which bounds the true rate only below about {analysis.upper_rate(0, hours):.1f} per hour "
         "(95 %). The pooled row reuses the same background once per keyword, so its hours are not "
-        'independent. "late": detections 2.5-6 s after a clip ended (neither hits nor false alarms). '
+        "independent. A report counts for a clip when the end of the phrase falls within the clip (0.5 s "
+        "before it to 1 s after it); any other report, even of a real phrase in the next utterance, is a "
+        "false alarm. "
         '"miss, no threshold": clips the listener never reported at all.',
         "",
         "![Wake DET](det_wake.png)",

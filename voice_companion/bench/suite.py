@@ -56,18 +56,21 @@ def _scored_rows(found: list[metrics.Scored]) -> list[list[Any]]:
     return [[h.t, h.label, h.score, h.text, h.compute_seconds] for h in found]
 
 
+def _raw(info: StreamInfo, result: JobResult) -> dict[str, Any]:
+    """What the listener reported and where the clips were: enough to score again with other rules."""
+    return {
+        "stream": info.name,
+        "stream_seconds": info.seconds,
+        "targets": [[s.start_seconds, s.end_seconds, s.text] for s in info.of_kind("wake")],
+        "detections": [[h.t, h.label, h.score] for h in result.found],
+    }
+
+
 def _wake_entry(info: StreamInfo, result: JobResult, phrase: str) -> dict[str, Any]:
-    outcome = metrics.score_wake(info.of_kind("wake"), result.found, info.seconds)
     return {
         "phrase": phrase,
         "snr_db": info.snr_db,
-        "stream": info.name,
-        "n_clips": outcome.n_targets,
-        "stream_seconds": info.seconds,
-        "background_hours": outcome.background_hours,
-        "target_scores": outcome.target_scores.tolist(),
-        "fa_scores": outcome.false_alarm_scores.tolist(),
-        "late": outcome.late,
+        **_raw(info, result),
         "cpu_share": result.cpu_share,
         "rtf": result.real_time_factor,
         "default_threshold": result.extra["default_threshold"],
@@ -82,7 +85,7 @@ class Suite:
 
     def __init__(self, settings: SuiteSettings) -> None:
         self.s = settings
-        self.corpus = Corpus(settings.work_dir, settings.audio_dir, settings.plan, settings.seed)
+        self.corpus = Corpus(settings.work_dir, settings.audio_dir, settings.plan, settings.seed, settings.mode)
         self.timings: dict[str, float] = {}
 
     def _job(self, info: StreamInfo, mode: str, phrases: tuple[str, ...], threshold: float | None) -> Job:
@@ -146,6 +149,8 @@ class Suite:
                 len(result.found),
             )
 
+        hours = sum(len(load_samples(j.stream_dir, j.stream)) for j in jobs.values()) / 16000 / 3600
+        _LOGGER.info("decoding %d streams, %.1f h of audio, with %d workers", len(jobs), hours, self.s.workers)
         t1 = time.perf_counter()
         decoded = run_jobs([jobs[h] for h in handles], self.s.workers, progress)
         results = dict(zip(handles, decoded, strict=True))
@@ -176,25 +181,16 @@ class Suite:
             entry = by_phrase.setdefault(phrase, {"phrase": phrase, "positives": []})
             if role == "fa":
                 result = results[f"{info.name}:{phrase}"]
-                outcome = metrics.score_wake([], result.found, info.seconds)
                 entry["fa"] = {
                     "snr_db": info.snr_db,
-                    "hours": outcome.background_hours,
-                    "fa_scores": outcome.false_alarm_scores.tolist(),
+                    **_raw(info, result),
                     "rtf": result.real_time_factor,
                     "default_threshold": result.extra["default_threshold"],
+                    "error": result.extra.get("error"),
                 }
             else:
                 result = results[info.name]
-                outcome = metrics.score_wake(info.of_kind("wake"), result.found, info.seconds)
-                entry["positives"].append(
-                    {
-                        "snr_db": info.snr_db,
-                        "n": outcome.n_targets,
-                        "target_scores": outcome.target_scores.tolist(),
-                        "stray": len(outcome.false_alarm_scores),
-                    }
-                )
+                entry["positives"].append({"snr_db": info.snr_db, **_raw(info, result)})
         return list(by_phrase.values())
 
     def _commands(self, infos: list[tuple[str, StreamInfo]], results: dict[str, JobResult]) -> dict[str, Any]:
