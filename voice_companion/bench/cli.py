@@ -67,7 +67,7 @@ def _plan(args: argparse.Namespace):
             raise CompanionError(f"--keywords: unknown folder {unknown[0]!r}; choose from {', '.join(WAKE_FOLDERS)}")
         changes["wake_folders"] = args.keywords
     if args.clips is not None:
-        changes["clips_per_keyword"] = args.clips
+        changes["clips_per_keyword"] = (args.clips,) * len(plan.wake_snrs_db)
     if args.background_minutes is not None:
         changes["wake_background_minutes"] = (args.background_minutes,) * len(plan.wake_snrs_db)
         changes["candidate_background_minutes"] = args.background_minutes
@@ -76,8 +76,9 @@ def _plan(args: argparse.Namespace):
             changes["wake_snrs_db"] = tuple(float(s) for s in args.snrs)
         except ValueError:
             raise CompanionError("--snrs: give numbers in dB separated by commas, e.g. 20,10") from None
-        minutes = changes.get("wake_background_minutes", plan.wake_background_minutes)[-1]
-        changes["wake_background_minutes"] = (minutes,) * len(changes["wake_snrs_db"])
+        for key in ("wake_background_minutes", "clips_per_keyword"):
+            last = changes.get(key, getattr(plan, key))[-1]
+            changes[key] = (last,) * len(changes["wake_snrs_db"])
     return replace(plan, **changes)
 
 

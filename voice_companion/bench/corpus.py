@@ -33,11 +33,12 @@ class CorpusPlan:
     """How much of everything to use: the quick and full runs differ only here."""
 
     wake_folders: tuple[str, ...]
-    clips_per_keyword: int | None
+    clips_per_keyword: tuple[int | None, ...]  # per SNR; None = every clip
     wake_snrs_db: tuple[float, ...]
     wake_background_minutes: tuple[float | None, ...]  # per SNR; None = all of it
     command_voices: tuple[str, ...]
     command_speeds_wpm: tuple[int, ...]
+    command_all_speeds_at_db: tuple[float | None, ...]  # other conditions use only the middle speed
     command_snrs_db: tuple[float | None, ...]
     phrasing_stride: int
     phrasings_per_slot: int
@@ -51,11 +52,12 @@ class CorpusPlan:
 
 FULL_PLAN = CorpusPlan(
     wake_folders=tuple(sources.WAKE_FOLDERS),
-    clips_per_keyword=None,
+    clips_per_keyword=(100, None),
     wake_snrs_db=(20.0, 10.0),
-    wake_background_minutes=(5.0, 25.0),
+    wake_background_minutes=(3.0, 20.0),
     command_voices=VOICES[:8],
     command_speeds_wpm=SPEEDS_WPM,
+    command_all_speeds_at_db=(10.0,),
     command_snrs_db=(None, 10.0, 5.0),
     phrasing_stride=1,
     phrasings_per_slot=1,
@@ -68,11 +70,12 @@ FULL_PLAN = CorpusPlan(
 )
 QUICK_PLAN = CorpusPlan(
     wake_folders=("hey_computer", "computer", "jarvis", "alexa"),
-    clips_per_keyword=25,
+    clips_per_keyword=(25,),
     wake_snrs_db=(10.0,),
     wake_background_minutes=(6.0,),
     command_voices=VOICES[:4],
     command_speeds_wpm=(170,),
+    command_all_speeds_at_db=(10.0,),
     command_snrs_db=(10.0,),
     phrasing_stride=3,
     phrasings_per_slot=2,
@@ -212,9 +215,9 @@ class Corpus:
         save_stream(self.stream_dir, info, samples)
         return info
 
-    def wake_stream(self, folder: str, snr_db: float, minutes: float | None) -> StreamInfo:
+    def wake_stream(self, folder: str, snr_db: float, minutes: float | None, max_clips: int | None) -> StreamInfo:
         phrase = sources.WAKE_FOLDERS[folder]
-        clips = sources.wake_clips(self.audio_dir, folder)[: self.plan.clips_per_keyword]
+        clips = sources.wake_clips(self.audio_dir, folder)[:max_clips]
 
         def make(rng: np.random.Generator) -> list[Item]:
             targets = [Item(f"wake:{folder}/{p.name}", sources.read_audio(p), "wake", phrase) for p in clips]
@@ -260,7 +263,10 @@ class Corpus:
 
     def command_stream(self, phrasings: Sequence[tuple[str, str]], voice: str, snr_db: float | None) -> StreamInfo:
         chosen = list(phrasings)[:: self.plan.phrasing_stride]
-        voices = [Voice(voice, s) for s in self.plan.command_speeds_wpm]
+        speeds = self.plan.command_speeds_wpm
+        if snr_db not in self.plan.command_all_speeds_at_db:
+            speeds = (speeds[len(speeds) // 2],)
+        voices = [Voice(voice, s) for s in speeds]
 
         def make(rng: np.random.Generator) -> list[Item]:
             jobs = [(text, v) for text, _ in chosen for v in voices]

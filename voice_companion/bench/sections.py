@@ -281,15 +281,17 @@ def conditions_section(results: dict[str, Any]) -> list[str]:
         "(near-miss phrases, telephone prompts, CMU test sentences, digits) and the everyday prose of "
         "`bench/corpus/background.txt` spoken by espeak-ng in 3 voice/speed pairs per paragraph. "
         f"Keywords: {', '.join(plan['wake_folders'])}; clips per keyword: "
-        f"{plan['clips_per_keyword'] or 'all'}; background speech per keyword stream: {caps}.",
+        f"{', '.join(str(c or 'all') for c in plan['clips_per_keyword'])} (by noise level); background speech "
+        f"per keyword stream: {caps}.",
         "- Noise: random stretches of the kitchen, running-tap and dish-washing recordings. Each utterance "
         "is scaled so that its active-speech level (20 ms frames within 25 dB of the loud frames) is exactly "
         "the SNR above the noise under it; a -60 dBFS floor is always present (clean = floor only).",
         "- A wake report counts for a clip from 0.5 s before it to 2.5 s after it; any other report is a "
         "false alarm. Scores are swept after one permissive run (higher = more confident).",
         f"- Commands: each phrasing in {len(plan['command_voices'])} espeak-ng voices x "
-        f"{len(plan['command_speeds_wpm'])} speeds ({', '.join(map(str, plan['command_speeds_wpm']))} wpm), "
-        f"1.2-2 s apart; unrelated sentences from `bench/corpus/unrelated.txt`, "
+        f"{len(plan['command_speeds_wpm'])} speeds ({', '.join(map(str, plan['command_speeds_wpm']))} wpm) at "
+        f"{', '.join(analysis.snr_name(s) for s in plan['command_all_speeds_at_db'])}, the middle speed only in "
+        f"the other conditions; 1-1.5 s apart; unrelated sentences from `bench/corpus/unrelated.txt`, "
         f"{plan['unrelated_renderings']} voice/speed pair(s) each. A command counts for the utterance it "
         "falls in (0.3 s before it to 3 s after it); the first report decides.",
         "- CPU share = process CPU time / audio time while the listener runs on a stored stream; peak memory "

@@ -110,8 +110,9 @@ class Suite:
         wake_infos: list[tuple[str, StreamInfo]] = []
         if "wake" in self.s.sections:
             for folder in plan.wake_folders:
-                for snr, minutes in zip(plan.wake_snrs_db, plan.wake_background_minutes, strict=True):
-                    info = self.corpus.wake_stream(folder, snr, minutes)
+                caps = zip(plan.wake_snrs_db, plan.wake_background_minutes, plan.clips_per_keyword, strict=True)
+                for snr, minutes, max_clips in caps:
+                    info = self.corpus.wake_stream(folder, snr, minutes, max_clips)
                     wake_infos.append((folder, info))
                     jobs[info.name] = self._job(info, "wake", (info.of_kind("wake")[0].text,), PERMISSIVE_THRESHOLD)
         cand_infos: list[tuple[str, str, StreamInfo]] = []
