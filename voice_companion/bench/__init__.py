@@ -1,0 +1,1 @@
+"""Listening-quality benchmark: wake misses and false alarms, command accuracy, resources."""

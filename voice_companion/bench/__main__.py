@@ -1,0 +1,5 @@
+"""Entry point for `python -m voice_companion.bench`."""
+
+from voice_companion.bench.cli import main
+
+raise SystemExit(main())
