@@ -13,6 +13,12 @@ from voice_companion.detect import build_recognizer, detect_wake, recognize_comm
 AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
 NEAR_MISS = AUDIO / "speech" / "not_wake_words"
 
+# Issue 3 is open: on these real clips the listener still misses wake phrases in 10 dB kitchen noise,
+# wakes on near-misses and takes unrelated sentences for commands. These are the regression checks the
+# issue asks for; they are expected to fail until the listener meets them, and strict=True makes the
+# suite fail as soon as one passes, so the marker cannot outlive the defect.
+pytestmark = pytest.mark.xfail(strict=True, reason="issue 3: listener below target on real clips")
+
 
 @pytest.fixture(scope="module")
 def kitchen() -> mixing.NoiseBank:
