@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.scenes import SHARED_AUDIO, noise, recording, speak  # noqa: E402
+from voice_companion.bench.resources import status_mb  # noqa: E402
 
 RATE = 16000
 BLOCK_SECONDS = 60
@@ -63,16 +64,6 @@ def write_soak(path: Path, hours: float, seed: int = 1) -> int:
     return hugs
 
 
-def _rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hours", type=float, default=8.0)
@@ -92,7 +83,7 @@ def main() -> int:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
         samples: list[tuple[float, float]] = []
         while proc.poll() is None:
-            rss = _rss_mb(proc.pid)
+            rss = status_mb(proc.pid, "VmRSS")
             if rss is not None:
                 samples.append((time.monotonic() - t0, rss))
             time.sleep(2.0)

@@ -112,15 +112,20 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _peak_rss_mb(pid: int) -> float | None:
-    """The kernel's high-water mark of resident memory for a running process (reset at exec)."""
+def status_mb(pid: int, field: str) -> float | None:
+    """A memory figure of a running process from /proc (VmRSS now, VmHWM its high-water mark), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """The kernel's high-water mark of resident memory for a running process (reset at exec)."""
+    return status_mb(pid, "VmHWM")
 
 
 def run_cli(cmd: list[str]) -> CliRun:
