@@ -57,6 +57,10 @@ class Activity(Protocol):
 
     def tick(self, now: float) -> list[Action]: ...
 
+    def on_voice(self, now: float) -> None:
+        """Someone in the room is talking (not the device itself): silences are measured from here."""
+        ...
+
     def time_left(self, now: float) -> float | None: ...
 
     def abort(self, now: float) -> list[Action]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from voice_companion.audio_files import WavTimeline, read_chunks
 from voice_companion.clock import AudioClock, now_local, parse_iso
 from voice_companion.companion import Companion
 from voice_companion.config import Settings
+from voice_companion.decks import DECKS_DIR, load_decks
 from voice_companion.detect import load_language
 from voice_companion.device.audio_devices import resolve_device
 from voice_companion.device.models import find_vosk_model
@@ -27,6 +29,8 @@ from voice_companion.listener import Listener
 from voice_companion.nudges import Reminders
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
+from voice_companion.rituals import RITUALS_DIR, load_rituals
+from voice_companion.rituals.starter import RitualStarter
 from voice_companion.runner import run_loop
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,8 +47,6 @@ class App:
     def build(
         cls, settings: Settings, input_spec: str, output_spec: str, events: Path | None, start_at: str | None
     ) -> App:
-        from voice_companion.cli import _voice
-
         live = input_spec == "mic"
         if live:
             from voice_companion.audio_io import MicSource
@@ -71,54 +73,7 @@ class App:
             raise CompanionError(
                 f"--start-at {start_at!r}: not an ISO-8601 time, e.g. 2026-11-23T19:30:00+00:00"
             ) from None
-        bus = EventBus()
-        bus.subscribe(log_event)
-        closers: list[Any] = []
-        if events is not None:
-            writer = JsonLinesWriter.open(events)
-            bus.subscribe(writer)
-            closers.append(writer)
-        journal = Journal.open(settings.db_path)
-        if journal.damage_message:
-            _LOGGER.error("%s", journal.damage_message)
-        recorder = JournalRecorder(journal, clock)
-        bus.subscribe(recorder)
-        closers += [recorder, journal]  # the recorder first: it writes what is queued
-        recognizer, chosen = make_recognizer(settings.engine, find_vosk_model(settings))
-        _LOGGER.info(chosen)
-        listener = Listener(recognizer, load_language(), settings.wake_phrases)
-        answer_phrases = load_answer_phrases()
-        answer_rng = random.Random(settings.seed)
-
-        def _answer(intent: Intent, t: float) -> str | None:
-            if intent.name not in ANSWER_INTENTS:
-                return None
-            ritual = intent.slots.get("ritual")
-            return answer(intent.name, journal.sessions(), clock.wall(t), answer_phrases, answer_rng, ritual=ritual)
-
-        reminders = None
-        if settings.reminders_enabled and settings.reminders:
-            reminder_phrases = Phrasebook.load(PROMPTS_DIR / "reminders.toml")
-            check_reminder_phrases(reminder_phrases, settings.reminders)
-            scheduler = ReminderScheduler(settings.reminders, settings.quiet_hours, settings.reminders_enabled)
-            today = clock.wall(0.0).astimezone()
-            for session in journal.sessions():
-                if session.completed and session.local_day() == today.date():
-                    scheduler.ritual_done(session.ritual, today)
-            reminders = Reminders(scheduler, clock, reminder_phrases, random.Random(settings.seed))
-            bus.subscribe(reminders)
-
-        companion = Companion(
-            listener,
-            _voice(settings),
-            Phrasebook.load(PROMPTS_DIR / "phrases.toml"),
-            bus.emit,
-            random.Random(settings.seed),
-            settings.command_window_seconds,
-            answerer=_answer,
-            reminders=reminders,
-        )
-        bus.emit(Event(0.0, "listening", {"engine": recognizer.name, "wake": list(settings.wake_phrases)}))
+        companion, closers = assemble(settings, clock, events)
         return cls(companion, source, out, closers)
 
     def request_stop(self) -> None:
@@ -136,3 +91,68 @@ class App:
             self.out.close()
             for closer in self.closers:
                 closer.close()
+
+
+def assemble(
+    settings: Settings, clock: AudioClock, events: Path | None, subscribers: Sequence[Callable[[Event], None]] = ()
+) -> tuple[Companion, list[Any]]:
+    """The companion and everything it talks to, built from settings; `closers` must be closed in order."""
+    from voice_companion.cli import _voice
+
+    language = load_language()
+    decks = load_decks(DECKS_DIR)  # every prompts file is checked before anything is opened
+    rituals = load_rituals(RITUALS_DIR, {d.id for d in decks}, set(language.ritual_names))
+    bus = EventBus()
+    bus.subscribe(log_event)
+    closers: list[Any] = []
+    if events is not None:
+        writer = JsonLinesWriter.open(events)
+        bus.subscribe(writer)
+        closers.append(writer)
+    journal = Journal.open(settings.db_path)
+    if journal.damage_message:
+        _LOGGER.error("%s", journal.damage_message)
+    recorder = JournalRecorder(journal, clock)
+    bus.subscribe(recorder)
+    closers += [recorder, journal]  # the recorder first: it writes what is queued
+    recognizer, chosen = make_recognizer(settings.engine, find_vosk_model(settings))
+    _LOGGER.info(chosen)
+    listener = Listener(recognizer, language, settings.wake_phrases)
+    answer_phrases = load_answer_phrases()
+    answer_rng = random.Random(settings.seed)
+
+    def _answer(intent: Intent, t: float) -> str | None:
+        if intent.name not in ANSWER_INTENTS:
+            return None
+        ritual = intent.slots.get("ritual")
+        return answer(intent.name, journal.sessions(), clock.wall(t), answer_phrases, answer_rng, ritual=ritual)
+
+    reminders = None
+    if settings.reminders_enabled and settings.reminders:
+        reminder_phrases = Phrasebook.load(PROMPTS_DIR / "reminders.toml")
+        check_reminder_phrases(reminder_phrases, settings.reminders)
+        scheduler = ReminderScheduler(settings.reminders, settings.quiet_hours, settings.reminders_enabled)
+        today = clock.wall(0.0).astimezone()
+        for session in journal.sessions():
+            if session.completed and session.local_day() == today.date():
+                scheduler.ritual_done(session.ritual, today)
+        reminders = Reminders(scheduler, clock, reminder_phrases, random.Random(settings.seed))
+        bus.subscribe(reminders)
+
+    starter = RitualStarter(rituals, decks, settings.partners, journal.sessions, random.Random(settings.seed))
+
+    companion = Companion(
+        listener,
+        _voice(settings),
+        Phrasebook.load(PROMPTS_DIR / "phrases.toml"),
+        bus.emit,
+        random.Random(settings.seed),
+        settings.command_window_seconds,
+        activity_factory=starter,
+        answerer=_answer,
+        reminders=reminders,
+    )
+    for subscriber in subscribers:
+        bus.subscribe(subscriber)
+    bus.emit(Event(0.0, "listening", {"engine": recognizer.name, "wake": list(settings.wake_phrases)}))
+    return companion, closers

@@ -25,6 +25,10 @@ from voice_companion.voice import Voice
 _LOGGER = logging.getLogger(__name__)
 
 ECHO_TAIL_SECONDS = 0.3  # the room keeps ringing a little after the speaker stops
+SPEECH_RATE_STEPS = {"slower": -20, "faster": 20}  # words a minute per "slower" or "faster"
+MIN_RATE_WPM, MAX_RATE_WPM = 105, 225
+# Commands that steer a ritual; with nothing running they get a short, friendly answer.
+RITUAL_CONTROLS = frozenset({"next", "skip", "pause", "resume", "swap", "deeper", "ready", "yes", "no"})
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class Companion:
             self._apply(self.activity.tick(frame.end_seconds), frame.end_seconds)
             self._notify_speech_done(frame.end_seconds)
         heard = self.listener.process(frame, self.mode_for)
+        talking = self.listener.segmenter.in_speech and not self._hears_itself(frame.end_seconds)
+        if self.activity is not None and talking:
+            self.activity.on_voice(frame.end_seconds)
         if heard is not None:
             self._on_heard(heard)
         elif self.reminders is not None:
@@ -110,6 +117,9 @@ class Companion:
             self._emit(Event(now, "reminder", {"ritual": ritual}))
             self.say(text)
             self._open_after_speech = self.command_window_seconds
+
+    def _hears_itself(self, now: float) -> bool:
+        return self.speaking_since <= now < self.speaking_until + ECHO_TAIL_SECONDS
 
     def mode_for(self, utterance: Utterance) -> Mode:
         """The grammar an utterance is judged by, from when it was spoken."""
@@ -228,8 +238,22 @@ class Companion:
         elif intent.name in ("cancel", "enough"):
             if self.activity is None:
                 self.say_key("common.nothing_running")
+        elif intent.name in SPEECH_RATE_STEPS:
+            self._change_rate(intent.name)
+        elif intent.name in RITUAL_CONTROLS and self.activity is None:
+            self.say_key("common.nothing_to_control")
         else:
             self._start(intent, now)
+
+    def _change_rate(self, name: str) -> None:
+        """Slower or faster speech, within limits a listener across the room can follow."""
+        rate = self.voice.rate_wpm + SPEECH_RATE_STEPS[name]
+        if not MIN_RATE_WPM <= rate <= MAX_RATE_WPM:
+            self.say_key(f"common.{name}_limit")
+            return
+        self.voice.rate_wpm = rate
+        self._emit(Event(self.now, "speech_rate", {"wpm": rate}))
+        self.say_key(f"common.{name}")
 
     def _start(self, intent: Intent, now: float) -> None:
         activity = self._make_activity(intent)
@@ -251,6 +275,8 @@ class Companion:
             if length is None:
                 return None
             return TimerActivity(ritual, length, self.phrases, self.rng, custom=seconds is not None)
+        if intent.name == "take_break":
+            intent = Intent("start_ritual", {"ritual": "break"}, intent.text)
         if intent.name == "start_ritual" and intent.slots.get("ritual") in DEFAULT_SECONDS:
             ritual = str(intent.slots["ritual"])
             return TimerActivity(ritual, DEFAULT_SECONDS[ritual], self.phrases, self.rng)

@@ -14,6 +14,7 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
+from voice_companion.toml_place import TomlPlace
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ MAX_TEXT_CHARS = 220  # about thirteen seconds of espeak-ng speech at 165 words 
 MAX_SENTENCES = 2
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_BLOCK = re.compile(r"\s*\[\[\s*questions\s*\]\]")
 _SENTENCE_END = re.compile(r"[.?!]+(?:\s+|$)")
 # Abbreviations a synthetic voice reads letter by letter or not at all.
 _ABBREVIATION = re.compile(r"\b(?:e\.\s?g|i\.\s?e|etc|vs|approx)\b\.?", re.IGNORECASE)
@@ -157,7 +157,7 @@ def load_decks(folder: Path) -> tuple[Deck, ...]:
     return tuple(sorted(decks, key=lambda d: d.order))
 
 
-def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], _Source]:
+def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], TomlPlace]:
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -169,7 +169,7 @@ def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], _Source]:
             f"{path}: not valid TOML: {' '.join(str(exc).split())}; fix that line"
             ' (text goes in "double quotes", each question starts with [[questions]])'
         ) from None
-    src, deck_id = _Source(path, raw), path.stem
+    src, deck_id = TomlPlace(path, raw, "questions"), path.stem
     if not _ID.fullmatch(deck_id):
         raise CompanionError(
             f"{path}: the file name {deck_id!r} is not a valid deck id;"
@@ -203,7 +203,7 @@ def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], _Source]:
     return deck, tuple(retired), src
 
 
-def _question(src: _Source, index: int, item: Any, deck_id: str) -> Question:
+def _question(src: TomlPlace, index: int, item: Any, deck_id: str) -> Question:
     if not isinstance(item, dict):
         raise CompanionError(f"{src.place('', index)}: is not a question block; start it with [[questions]]")
     _check_keys(item, _QUESTION_KEYS, {}, src, index)
@@ -250,7 +250,7 @@ def _check_keys(
     data: dict[str, Any],
     required: dict[str, tuple[type, str]],
     optional: dict[str, tuple[type, str]],
-    src: _Source,
+    src: TomlPlace,
     index: int | None,
 ) -> None:
     allowed = {**required, **optional}
@@ -281,31 +281,3 @@ def _kind_name(kind: type) -> str:
 
 def _text_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", "", text.lower()).split())
-
-
-class _Source:
-    """A deck file's name and lines, so errors can say exactly where to look."""
-
-    def __init__(self, path: Path, raw: str) -> None:
-        self._path = path
-        self._lines = raw.splitlines()
-        self._blocks = [n for n, line in enumerate(self._lines) if _BLOCK.match(line)]
-
-    def place(self, key: str, index: int | None = None) -> str:
-        """'<file> line N, questions[i].key': the key's line, else its block's header, else no line."""
-        name = key if index is None else f"questions[{index}].{key}".rstrip(".")
-        return f"{self._path}{self._line(key, index)}, {name}"
-
-    def _line(self, key: str, index: int | None) -> str:
-        if index is None:
-            start, end = 0, self._blocks[0] if self._blocks else len(self._lines)
-        elif index < len(self._blocks):
-            start = self._blocks[index]
-            end = self._blocks[index + 1] if index + 1 < len(self._blocks) else len(self._lines)
-        else:
-            return ""
-        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-        for number in range(start, end):
-            if key and pattern.match(self._lines[number]):
-                return f" line {number + 1}"
-        return f" line {start + 1}" if index is not None else ""

@@ -28,6 +28,7 @@ EVENT_TYPES = frozenset(
         "ritual_completed",  # {ritual}
         "ritual_ended_early",  # {ritual}
         "reminder",  # {ritual}
+        "speech_rate",  # {wpm}: "slower" or "faster" changed how fast the device speaks
         "error",  # {message}
     }
 )

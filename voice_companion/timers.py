@@ -62,6 +62,9 @@ class TimerActivity:
             Done(completed=True),
         ]
 
+    def on_voice(self, now: float) -> None:
+        """A timer does not care who talks."""
+
     def time_left(self, now: float) -> float | None:
         if self._state == "cue":
             return self.seconds

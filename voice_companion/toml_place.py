@@ -1,0 +1,40 @@
+"""Where a key sits in a prompts TOML file, so validation errors can name the file, line and key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+class TomlPlace:
+    """A TOML file's name and lines; `place(key, index)` names the line of a key in the i-th [[block]]."""
+
+    def __init__(self, path: Path, raw: str, block: str) -> None:
+        self._path = path
+        self._block = block
+        self._lines = raw.splitlines()
+        header = re.compile(rf"\s*\[\[\s*{re.escape(block)}\s*\]\]")
+        self._blocks = [n for n, line in enumerate(self._lines) if header.match(line)]
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def place(self, key: str, index: int | None = None) -> str:
+        """'<file> line N, block[i].key': the key's line, else its block's header, else no line."""
+        name = key if index is None else f"{self._block}[{index}].{key}".rstrip(".")
+        return f"{self._path}{self._line(key, index)}, {name}"
+
+    def _line(self, key: str, index: int | None) -> str:
+        if index is None:
+            start, end = 0, self._blocks[0] if self._blocks else len(self._lines)
+        elif index < len(self._blocks):
+            start = self._blocks[index]
+            end = self._blocks[index + 1] if index + 1 < len(self._blocks) else len(self._lines)
+        else:
+            return ""
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+        for number in range(start, end):
+            if key and pattern.match(self._lines[number]):
+                return f" line {number + 1}"
+        return f" line {start + 1}" if index is not None else ""
