@@ -173,6 +173,8 @@ class RitualRun:
             return self._advance(now, step.no if name in ("no", "skip") else step.yes)
         if name == "no":
             return [self._say("keep_going", self._who())] if self._offered or step.kind == "ask" else []
+        if step.kind in ("turn", "question") and name == "yes" and not self._offered:
+            return []  # a "yes" mid-turn answers the partner, not the device
         if step.kind == "say" and name not in ("next", "skip"):
             return []
         if step.kind == "timer":
