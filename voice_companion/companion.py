@@ -203,8 +203,10 @@ class Companion:
         self._emit(Event(now, "command", {"intent": intent.name, "text": intent.text}))
         if intent.name == "cancel" and was_talking:
             self.interrupt(now)
-            if self.activity is None:
-                return  # "stop" while it talks means just that: be quiet
+            if self.activity is None or heard.wake_phrase is None:
+                # a bare "stop" over its own voice means just that: be quiet. Ending a ritual takes the
+                # wake phrase too, so a clatter or a word heard as "stop" mid-line never ends the evening.
+                return
         self.handle(intent, now)
 
     def handle(self, intent: Intent, now: float) -> None:

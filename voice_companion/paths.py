@@ -7,7 +7,8 @@ from pathlib import Path
 
 APP = "voice-companion"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+# Spoken content; VOICE_COMPANION_PROMPTS points at an edited copy (the config prints which is in use).
+PROMPTS_DIR = Path(os.environ.get("VOICE_COMPANION_PROMPTS") or PROJECT_ROOT / "prompts")
 MODELS_DIR = PROJECT_ROOT / "models"
 
 

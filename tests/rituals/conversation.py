@@ -38,6 +38,7 @@ class Conversation:
     start_at: str = START
     name: str = "conversation"
     events: list[Event] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)  # commands said again because the device missed them
     _frames: list[np.ndarray] = field(default_factory=list)
     _clips: list[tuple[int, np.ndarray]] = field(default_factory=list)
     _n: int = 0
@@ -111,6 +112,24 @@ class Conversation:
 
     def say(self, text: str, voice: str = "en-us", speed: int = 160) -> None:
         self.play(speak(text, voice, speed))
+
+    def command(self, text: str, voice: str = "en-us", intent: str | None = None, tries: int = 3) -> Event:
+        """Say a command the way people do: once more if the device did not react (each miss is counted)."""
+        for _ in range(tries):
+            before = len(self.events)
+            self.say(text, voice)
+            deadline = self.now + 2.0
+            while self.now < deadline:
+                heard = [e for e in self.events[before:] if e.type == "command"]
+                if heard and (intent is None or heard[0].data["intent"] == intent):
+                    self.wait_until_quiet()
+                    return heard[0]
+                if heard:
+                    break
+                self._frame()
+            self.misses.append(f"{self.now:.1f} {text!r} ({voice})")
+            self.wait_until_quiet()
+        raise AssertionError(f"{text!r} was never understood; events: {self.summary()}")
 
     def talk(self, *recordings: str, gap_seconds: float = 0.6) -> None:
         """A partner talking: real recorded speech from ../shared/audio, one clip after another."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
 from voice_companion.decks import DECKS_DIR, load_decks
 from voice_companion.detect import load_language
@@ -118,3 +123,25 @@ def test_an_empty_folder_and_a_missing_common_file_are_refused(tmp_path):
         load_rituals(tmp_path, DECK_IDS, SPOKEN)
     with pytest.raises(CompanionError, match="ritual file is missing; restore it"):
         load_rituals(tmp_path / "nowhere", DECK_IDS, SPOKEN)
+
+
+def test_the_companion_refuses_to_start_on_a_broken_ritual_and_keeps_the_journal(tmp_path):
+    prompts = tmp_path / "prompts"
+    shutil.copytree(RITUALS_DIR.parent, prompts)
+    path = prompts / "rituals" / "date_night.toml"
+    _edit(path, "count = 8", "count = 0")
+    db = tmp_path / "journal.json"
+    db.write_text('{"_meta": {"1": {"schema": 1}}, "sessions": {}}')
+    before = db.read_bytes()
+    wav = tmp_path / "quiet.wav"
+    soundfile.write(str(wav), np.zeros(16000, np.int16), 16000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "voice_companion", "run", "--input", str(wav), "--output", str(tmp_path / "o.wav"),
+         "--db", str(db)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "VOICE_COMPANION_PROMPTS": str(prompts)},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("voice-companion: ")]
+    assert errors == [errors[0]] and f"{path} line " in errors[0] and "steps[2].count: is 0" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert db.read_bytes() == before

@@ -1,0 +1,59 @@
+"""What the scripted couple says: commands in espeak-ng voices, and partners' talk from real recordings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.rituals.conversation import Conversation
+from voice_companion.config import Settings
+
+VOICES = ("en-us", "en-gb-x-rp", "en-us+f3", "en-us-nyc")
+NAMES = ("Sam", "Alex")
+
+# Partners talking about their day: real recorded speech (telephone prompts and an audiobook) whose
+# transcripts are known, so a test can look for their words in every file the program wrote.
+TALK = (
+    "speech/prompts/demo-nogo.flac",  # "I am afraid I was unable to create a connection ..."
+    "speech/prompts/demo-thanks.flac",  # "Goodbye. Thank you for trying out the Asterisk Open Source PBX."
+    "speech/cmu_testdata/librivox/sense_and_sensibility_01_austen_64kb-0870.flac",
+    "speech/prompts/demo-abouttotry.flac",  # "... Please wait a moment while I attempt to make the connection."
+    "speech/prompts/conf-getconfno.flac",  # "Please enter your conference number followed by the pound key."
+    "speech/prompts/confbridge-pin-bad.flac",
+)
+TALK_WORDS = ("afraid", "connection", "asterisk", "goodbye", "conference", "pound", "identification", "digium")
+# Everyday talk full of the device's command words, which must start nothing while a partner is talking.
+NEAR_COMMANDS = (
+    "I'm done with that project, finally. Next week will be calmer.",
+    "We should stop by the shop and skip the gym tomorrow.",
+    "Can you pause the show for a second? I need to go on about the repeat invoice.",
+    "I'm ready to swap shifts, but that's enough about work for one day.",
+)
+
+
+def conversation(tmp_path: Path, snr_db: float | None = 10.0, names: tuple[str, ...] = NAMES) -> Conversation:
+    settings = Settings(db_path=tmp_path / "conversation.json", seed=7, partners=names)
+    return Conversation(tmp_path, settings, snr_db=snr_db)
+
+
+def replay(tmp_path: Path, wav: Path, names: tuple[str, ...] = NAMES) -> list[tuple[float, str, dict]]:
+    """Run the CLI on the conversation's WAV; returns its events as (t, type, data)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"partners = {json.dumps(list(names))}\n" if names else "")
+    result = run_cli(tmp_path, wav, "--config", str(config), name="replay")
+    assert result.returncode == 0, result.stderr
+    return [(e["t"], e["type"], {k: v for k, v in e.items() if k not in ("t", "type")}) for e in result.events]
+
+
+def as_tuples(c: Conversation) -> list[tuple[float, str, dict]]:
+    return [(round(e.t, 4), e.type, json.loads(json.dumps(e.data))) for e in c.events]
+
+
+def written_text(tmp_path: Path) -> str:
+    """Every text file the program wrote under tmp_path (journal, events), lower-cased."""
+    texts = []
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix not in (".wav", ".flac"):
+            texts.append(path.read_text(errors="replace").lower())
+    return "\n".join(texts)

@@ -1,0 +1,96 @@
+"""Every ritual end to end with real decoding: a scripted couple in a noisy kitchen, then the CLI on the WAV.
+
+The couple's commands are espeak-ng voices; what partners say to each other is real recorded speech.
+Each conversation is replayed by `voice-companion run --input <wav>`, which must produce the same events.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.rituals.scripts import (
+    NEAR_COMMANDS,
+    TALK,
+    TALK_WORDS,
+    VOICES,
+    as_tuples,
+    conversation,
+    replay,
+    written_text,
+)
+
+COMMAND_EVENTS = ("command", "wake")
+
+
+def _session(c) -> dict:  # noqa: ANN001
+    stored = json.loads(c.settings.db_path.read_text())["sessions"]
+    assert len(stored) == 1, stored
+    return next(iter(stored.values()))
+
+
+def _no_command_while_talking(c, start: int) -> None:  # noqa: ANN001
+    heard = [e for e in c.events[start:] if e.type in COMMAND_EVENTS]
+    assert not heard, f"partners' talk was taken for a command: {heard}"
+
+
+def test_evening_checkin_end_to_end(tmp_path):
+    c = conversation(tmp_path, snr_db=20.0)
+    c.wait(1.0)
+    c.command("hey companion, start our evening check in", intent="start_ritual")
+    c.wait_for("ritual_step", step="phones_away")
+    c.command("we're ready", voice=VOICES[1], intent="ready")  # in the answer window: no wake phrase needed
+    turns = ["high_first", "respond_high_first", "high_second", "respond_high_second",
+             "low_first", "respond_low_first", "low_second", "respond_low_second", "support"]  # fmt: skip
+    for i, step in enumerate(turns):
+        c.wait_for("ritual_step", step=step)
+        before = len(c.events)
+        c.talk(TALK[i % len(TALK)])
+        _no_command_while_talking(c, before)
+        c.command("hey companion, move on", voice=VOICES[i % len(VOICES)], intent="next")
+    c.wait_for("ritual_step", step="hug_offer")
+    c.command("yes please", voice=VOICES[2], intent="yes")
+    c.wait_for("ritual_completed")
+    wav = c.close()
+
+    assert c.steps() == ["welcome", "phones_away", *turns, "hug_offer", "hug", "goodnight"]
+    assert len(c.misses) <= 2, f"commands said twice: {c.misses}"
+    said = [e.data["text"] for e in c.of_type("say")]
+    assert any(line.startswith("Sam") for line in said) and any(line.startswith("Alex") for line in said)
+    chime = c.of_type("chime")[0].t
+    hug_cue = next(e for e in c.of_type("say") if e.t > c.of_type("ritual_step")[-2].t)
+    assert chime - (hug_cue.t + hug_cue.data["seconds"]) == 20.0 or abs(chime - hug_cue.t - 20.0) < 30
+    session = _session(c)
+    assert session["ritual"] == "evening_checkin" and session["completed"] is True
+    assert session["steps_done"] == 14 and session["steps_total"] == 14
+    assert set(session) == {"ritual", "started_at", "ended_at", "seconds", "completed", "steps_done",
+                            "steps_total", "questions"}  # fmt: skip
+
+    assert replay(tmp_path, wav) == as_tuples(c), "the CLI on the WAV hears the same evening"
+    text = written_text(tmp_path)
+    for word in TALK_WORDS:
+        assert word not in text, f"a partner's word {word!r} was stored"
+
+
+def test_quick_checkin_with_near_command_talk_and_enough_for_tonight(tmp_path):
+    c = conversation(tmp_path, snr_db=15.0)
+    c.wait(1.0)
+    c.command("hey companion, quick check in", voice=VOICES[3], intent="start_ritual")
+    c.wait_for("ritual_step", step="share_first")
+    before = len(c.events)
+    for sentence in NEAR_COMMANDS:
+        c.say(sentence, voice=VOICES[1])
+        c.wait(0.8)
+    _no_command_while_talking(c, before)
+    c.command("hey companion, move on", voice=VOICES[0], intent="next")
+    c.wait_for("ritual_step", step="share_second")
+    c.talk(TALK[4])
+    c.command("hey companion, that's enough for tonight", voice=VOICES[2], intent="enough")
+    c.wait_for("ritual_ended_early")
+    wav = c.close()
+
+    assert c.steps() == ["welcome", "share_first", "share_second"]
+    session = _session(c)
+    assert session["ritual"] == "quick_checkin" and session["completed"] is False
+    last = c.of_type("say")[-1].data["text"]
+    assert "streak" not in last.lower() and "missed" not in last.lower()
+    assert replay(tmp_path, wav) == as_tuples(c)
