@@ -94,3 +94,116 @@ def test_quick_checkin_with_near_command_talk_and_enough_for_tonight(tmp_path):
     last = c.of_type("say")[-1].data["text"]
     assert "streak" not in last.lower() and "missed" not in last.lower()
     assert replay(tmp_path, wav) == as_tuples(c)
+
+
+def test_date_night_end_to_end_with_pass_and_go_deeper(tmp_path):
+    c = conversation(tmp_path, snr_db=15.0)
+    c.wait(1.0)
+    c.command("hey companion, time for date night", voice=VOICES[2], intent="start_ritual")
+    c.wait_for("ritual_step", step="settle")
+    c.command("i'm ready", voice=VOICES[0], intent="ready")
+    answers = 0
+    for n in range(8):
+        c.wait_for("question", limit_seconds=60)
+        for turn in range(2):
+            if n == 1 and turn == 0:
+                c.command("hey companion, i pass", voice=VOICES[1], intent="skip")
+                continue
+            if n == 2 and turn == 0:
+                c.command("hey companion, go deeper", voice=VOICES[3], intent="deeper")
+                c.wait_until_quiet()
+            before = len(c.events)
+            c.talk(TALK[answers % len(TALK)])
+            answers += 1
+            _no_command_while_talking(c, before)
+            c.command("hey companion, move on", voice=VOICES[(n + turn) % len(VOICES)], intent="next")
+    c.wait_for("ritual_completed")
+    wav = c.close()
+
+    questions = [e.data for e in c.of_type("question")]
+    assert len(questions) == 9, "eight questions, one of them swapped for a deeper one"
+    assert len({q["id"] for q in questions}) == 9
+    assert len(c.misses) <= 3, f"commands said twice: {c.misses}"
+    session = _session(c)
+    assert session["ritual"] == "date_night" and session["completed"] is True
+    assert session["questions"] == [q["id"] for q in questions]
+    assert replay(tmp_path, wav) == as_tuples(c)
+
+
+def test_stress_talk_with_swap_pause_and_time_left(tmp_path):
+    c = conversation(tmp_path, snr_db=15.0)
+    c.wait(1.0)
+    c.command("hey companion, start the stress talk", voice=VOICES[0], intent="start_ritual")
+    c.wait_for("ritual_step", step="listener_guide")
+    c.command("we're ready", voice=VOICES[3], intent="ready")
+    c.wait_for("ritual_step", step="talk_first")
+    first_line = c.of_type("say")[-1].data["text"]
+    assert first_line.startswith("Sam") or "Sam, you go first" in first_line
+    c.command("hey companion, swap turns", voice=VOICES[1], intent="swap")
+    assert c.of_type("say")[-1].data["text"].startswith("Alex")
+    c.talk(TALK[0], TALK[1])
+    c.command("hey companion, how much time is left", voice=VOICES[0], intent="time_left")
+    assert "minutes" in c.of_type("say")[-1].data["text"]
+    c.command("hey companion, pause", voice=VOICES[0], intent="pause")
+    c.wait(30.0)
+    c.command("hey companion, resume", voice=VOICES[2], intent="resume")
+    c.talk(TALK[2])
+    c.command("hey companion, move on", voice=VOICES[1], intent="next")
+    c.wait_for("ritual_step", step="talk_second")
+    c.talk(TALK[3])
+    c.command("hey companion, move on", voice=VOICES[2], intent="next")
+    c.wait_for("ritual_completed")
+    wav = c.close()
+
+    assert c.steps() == ["welcome", "listener_guide", "talk_first", "switch", "talk_second", "close"]
+    assert _session(c)["completed"] is True
+    assert replay(tmp_path, wav) == as_tuples(c)
+
+
+def test_a_break_is_twenty_quiet_minutes_then_a_soft_start(tmp_path):
+    c = conversation(tmp_path, snr_db=20.0)
+    c.wait(1.0)
+    c.command("hey companion, we need a break", voice=VOICES[3], intent="take_break")
+    c.wait_for("ritual_step", step="start")
+    cue = c.of_type("say")[-1]
+    c.wait(1200.0)
+    chime = c.wait_for("chime")
+    assert abs(chime.t - (cue.t + cue.data["seconds"] + 1200.0)) < 0.002, "twenty minutes from the end of the cue"
+    c.wait_for("ritual_completed")
+    wav = c.close()
+
+    said = [e.data["text"] for e in c.of_type("say")]
+    assert any("twenty minutes" in s.lower() for s in said[-2:])
+    session = _session(c)
+    assert session["ritual"] == "break" and session["completed"] is True and session["seconds"] > 1200
+    assert replay(tmp_path, wav) == as_tuples(c)
+
+
+def test_quarterly_checkin_with_repeat_slower_and_pass(tmp_path):
+    c = conversation(tmp_path, snr_db=15.0, names=())
+    c.wait(1.0)
+    c.command("hey companion, start our quarterly check in", voice=VOICES[1], intent="start_ritual")
+    c.wait_for("ritual_step", step="ready")
+    c.command("we're ready", voice=VOICES[0], intent="ready")
+    c.wait_for("ritual_step", step="appreciate_first")
+    assert c.of_type("say")[-1].data["text"].startswith("One of you")
+    line = c.of_type("say")[-1].data
+    c.command("hey companion, slower please", voice=VOICES[2], intent="slower")
+    c.command("hey companion, repeat that", voice=VOICES[0], intent="repeat")
+    again = c.of_type("say")[-1].data
+    assert again["text"] == line["text"] and again["seconds"] > line["seconds"] * 1.05, "said again, slower"
+    steps = ["appreciate_first", "appreciate_second", "going_well", "work_on_first", "work_on_second", "goals",
+             "look_back"]  # fmt: skip
+    for i, step in enumerate(steps):
+        c.wait_for("ritual_step", step=step)
+        if step == "work_on_second":
+            c.command("hey companion, i pass", voice=VOICES[i % 4], intent="skip")
+            continue
+        c.talk(TALK[i % len(TALK)])
+        c.command("hey companion, move on", voice=VOICES[i % 4], intent="next")
+    c.wait_for("ritual_completed")
+    wav = c.close()
+
+    assert c.steps() == ["welcome", "ready", *steps, "close"]
+    assert _session(c)["completed"] is True
+    assert replay(tmp_path, wav, names=()) == as_tuples(c)
