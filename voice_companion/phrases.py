@@ -20,6 +20,8 @@ def read_toml(path: Path, what: str) -> dict[str, object]:
         raise CompanionError(f"{path}: {what} is missing; restore it from the repository") from None
     except tomllib.TOMLDecodeError as exc:
         raise CompanionError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    except UnicodeDecodeError:
+        raise CompanionError(f"{path}: not UTF-8 text; save it as UTF-8") from None
 
 
 def _placeholders(text: str) -> set[str]:

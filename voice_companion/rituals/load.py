@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.phrases import Phrasebook
+from voice_companion.phrases import Phrasebook, read_toml
 from voice_companion.rituals.model import END, KINDS, TIMED_KINDS, WHO, Ritual, Step, Timing
 from voice_companion.toml_place import TomlPlace
 
@@ -87,14 +86,7 @@ def load_rituals(
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CompanionError(f"{path}: ritual file is missing; restore it from the repository") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CompanionError(f"{path}: not valid TOML ({exc}); fix the file") from None
-    except UnicodeDecodeError:
-        raise CompanionError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    return read_toml(path, "ritual file")
 
 
 def _check_top(data: Mapping[str, Any], path: Path, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
