@@ -1,0 +1,69 @@
+"""Ritual controls at the companion, with the real voice and prompts: outside a ritual, and speech speed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from voice_companion.app import assemble
+from voice_companion.clock import AudioClock
+from voice_companion.companion import MAX_RATE_WPM, MIN_RATE_WPM
+from voice_companion.config import Settings
+from voice_companion.events import Event
+from voice_companion.intents import Intent
+
+
+@pytest.fixture
+def companion(tmp_path):
+    events: list[Event] = []
+    settings = Settings(db_path=tmp_path / "journal.json", seed=3, partners=("Sam", "Alex"))
+    built, closers = assemble(settings, AudioClock(datetime(2026, 11, 20, 19, tzinfo=UTC)), None, [events.append])
+    built.events = events
+    yield built
+    for closer in closers:
+        closer.close()
+
+
+def _said(companion) -> list[str]:  # noqa: ANN001
+    return [e.data["text"] for e in companion.events if e.type == "say"]
+
+
+@pytest.mark.parametrize("control", ["next", "skip", "pause", "resume", "swap", "deeper", "ready", "yes", "no"])
+def test_a_ritual_control_with_nothing_running_gets_a_friendly_answer(companion, control):
+    companion.handle(Intent(control, {}, control), 1.0)
+    assert (
+        _said(companion) and "not in the middle" in _said(companion)[-1] or "Nothing is running" in _said(companion)[-1]
+    )
+    assert companion.activity is None
+
+
+def test_slower_and_faster_change_the_real_voice_within_limits(companion):
+    text = "Sam, what was the high point of your day?"
+    normal = len(companion.voice.synthesize(text))
+    companion.handle(Intent("slower", {}, "slower"), 1.0)
+    slower = len(companion.voice.synthesize(text))
+    assert slower > normal * 1.08, "the same line takes longer after 'slower'"
+    for _ in range(10):
+        companion.handle(Intent("slower", {}, "slower"), 2.0)
+    assert companion.voice.rate_wpm >= MIN_RATE_WPM
+    assert "slow" in _said(companion)[-1]
+    for _ in range(20):
+        companion.handle(Intent("faster", {}, "faster"), 3.0)
+    assert companion.voice.rate_wpm <= MAX_RATE_WPM
+    rates = [e.data["wpm"] for e in companion.events if e.type == "speech_rate"]
+    assert rates[0] == 145 and min(rates) >= MIN_RATE_WPM and max(rates) <= MAX_RATE_WPM
+
+
+def test_we_need_a_break_starts_the_break_ritual(companion):
+    companion.handle(Intent("take_break", {}, "we need a break"), 1.0)
+    assert companion.activity is not None and companion.activity.ritual == "break"
+    started = [e for e in companion.events if e.type == "ritual_started"]
+    assert started[0].data == {"ritual": "break", "steps_total": 2}
+
+
+def test_starting_a_second_ritual_mid_ritual_is_declined_gently(companion):
+    companion.handle(Intent("start_ritual", {"ritual": "date_night"}, "date night"), 1.0)
+    companion.handle(Intent("start_hug", {}, "start a hug"), 5.0)
+    assert companion.activity.ritual == "date_night"
+    assert "finish" in _said(companion)[-1].lower() or "middle" in _said(companion)[-1].lower()
