@@ -39,6 +39,7 @@ class Conversation:
     name: str = "conversation"
     events: list[Event] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)  # commands said again because the device missed them
+    misheard: list[str] = field(default_factory=list)  # commands taken for another command
     _frames: list[np.ndarray] = field(default_factory=list)
     _clips: list[tuple[int, np.ndarray]] = field(default_factory=list)
     _n: int = 0
@@ -125,6 +126,7 @@ class Conversation:
                     self.wait_until_quiet()
                     return heard[0]
                 if heard:
+                    self.misheard.append(f"{self.now:.1f} {text!r} ({voice}) as {heard[0].data['intent']}")
                     break
                 self._frame()
             self.misses.append(f"{self.now:.1f} {text!r} ({voice})")

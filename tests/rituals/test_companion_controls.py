@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -67,3 +68,16 @@ def test_starting_a_second_ritual_mid_ritual_is_declined_gently(companion):
     companion.handle(Intent("start_hug", {}, "start a hug"), 5.0)
     assert companion.activity.ritual == "date_night"
     assert "finish" in _said(companion)[-1].lower() or "middle" in _said(companion)[-1].lower()
+
+
+def test_shutting_down_mid_ritual_logs_it_as_not_completed(tmp_path):
+    settings = Settings(db_path=tmp_path / "journal.json", seed=3)
+    built, closers = assemble(settings, AudioClock(datetime(2026, 11, 20, 19, tzinfo=UTC)), None)
+    built.handle(Intent("start_ritual", {"ritual": "evening_checkin"}, "start our evening check in"), 1.0)
+    built.shutdown(95.0)
+    for closer in closers:
+        closer.close()
+    stored = json.loads((tmp_path / "journal.json").read_text())["sessions"]
+    (session,) = stored.values()
+    assert session["ritual"] == "evening_checkin" and session["completed"] is False
+    assert session["seconds"] == 94.0 and session["steps_done"] == 1 and session["steps_total"] == 14
