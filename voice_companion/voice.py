@@ -70,7 +70,8 @@ class Pyttsx3Voice:
             cache_dir.mkdir(parents=True, exist_ok=True)
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
+        # v2: lines cached before the rate fix were all spoken at the starting rate
+        return hashlib.sha256(f"v2|{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
 
     def synthesize(self, text: str) -> np.ndarray:
         if threading.get_ident() != self._thread:
@@ -86,18 +87,26 @@ class Pyttsx3Voice:
         self._memory[key] = samples
         return samples
 
+    def _apply_settings(self, tmp: Path) -> None:
+        """Voice and rate straight into espeak: the engine's own setProperty is queued and takes effect a
+        run late, and a rate changed mid-process ("slower") was then ignored altogether."""
+        driver = getattr(getattr(self._engine, "proxy", None), "_driver", None)
+        if driver is not None and hasattr(type(driver), "setProperty"):
+            type(driver).setProperty("voice", self.voice)
+            type(driver).setProperty("rate", self.rate_wpm)
+        else:  # another driver: set it the documented way, and warm up with a throwaway line
+            self._engine.setProperty("voice", self.voice)
+            self._engine.setProperty("rate", self.rate_wpm)
+            self._engine.save_to_file("ready", str(tmp / "warm.wav"))
+            self._engine.runAndWait()
+        _APPLIED["settings"] = (self.voice, self.rate_wpm)
+
     def _render(self, text: str, keep: Path | None) -> np.ndarray:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "line.wav"
             with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
                 if _APPLIED.get("settings") != (self.voice, self.rate_wpm):
-                    # property changes take effect one run late: warm up with a throwaway line, or the
-                    # first real line comes out in the old voice or rate (an empty run hangs the driver)
-                    self._engine.setProperty("voice", self.voice)
-                    self._engine.setProperty("rate", self.rate_wpm)
-                    self._engine.save_to_file("ready", str(Path(tmp) / "warm.wav"))
-                    self._engine.runAndWait()
-                    _APPLIED["settings"] = (self.voice, self.rate_wpm)
+                    self._apply_settings(Path(tmp))
                 for _attempt in range(3):  # the espeak driver now and then ends a run without writing the file
                     self._engine.save_to_file(text, str(path))
                     self._engine.runAndWait()
