@@ -199,6 +199,9 @@ class Companion:
             self.open_until = start + len(self._tone) / SAMPLE_RATE + self.command_window_seconds
             return
         intent = heard.intent
+        if self._too_unsure_to_end(heard):
+            _LOGGER.info("%r without the wake phrase and unsure (%.2f): the ritual goes on", intent.text, heard.score)
+            return
         self.open_until = -1.0
         self._emit(Event(now, "command", {"intent": intent.name, "text": intent.text}))
         if intent.name == "cancel" and was_talking:
@@ -208,6 +211,17 @@ class Companion:
                 # wake phrase too, so a clatter or a word heard as "stop" mid-line never ends the evening.
                 return
         self.handle(intent, now)
+
+    def _too_unsure_to_end(self, heard: Heard) -> bool:
+        """Ending a ritual from an answer window (no wake phrase) takes the certainty of a wake phrase:
+        "we're ready" once decoded as "that's enough" and ended an evening."""
+        assert heard.intent is not None
+        return (
+            self.activity is not None
+            and heard.wake_phrase is None
+            and heard.intent.name in ("enough", "cancel")
+            and heard.score < self.listener.recognizer.thresholds.wake
+        )
 
     def handle(self, intent: Intent, now: float) -> None:
         if self._offer is not None and intent.name in ("yes", "no"):

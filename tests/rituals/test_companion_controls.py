@@ -13,6 +13,7 @@ from voice_companion.companion import MAX_RATE_WPM, MIN_RATE_WPM
 from voice_companion.config import Settings
 from voice_companion.events import Event
 from voice_companion.intents import Intent
+from voice_companion.listener import Heard
 
 
 @pytest.fixture
@@ -81,3 +82,14 @@ def test_shutting_down_mid_ritual_logs_it_as_not_completed(tmp_path):
     (session,) = stored.values()
     assert session["ritual"] == "evening_checkin" and session["completed"] is False
     assert session["seconds"] == 94.0 and session["steps_done"] == 1 and session["steps_total"] == 14
+
+
+def test_an_unsure_enough_in_an_answer_window_does_not_end_the_evening(companion):
+    companion.handle(Intent("start_ritual", {"ritual": "evening_checkin"}, "start our evening check in"), 1.0)
+    wake = companion.listener.recognizer.thresholds.wake
+    enough = Intent("enough", {}, "that's enough")
+    companion._on_heard(Heard(20.0, None, None, enough, wake - 0.5))
+    assert companion.activity is not None, "a doubtful 'that's enough' without the wake phrase is ignored"
+    companion._on_heard(Heard(30.0, "hey companion", 29.0, enough, wake + 0.5, wake + 0.5))
+    assert companion.activity is None
+    assert [e.data["ritual"] for e in companion.events if e.type == "ritual_ended_early"] == ["evening_checkin"]
