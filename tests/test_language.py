@@ -123,3 +123,31 @@ def test_event_json() -> None:
     assert json.loads(line) == {"t": 1.2346, "type": "wake", "phrase": "hey companion"}
     with pytest.raises(ValueError):
         Event(0.0, "no_such_event")
+
+
+def _utterance_with_speech(start_seconds: float, end_seconds: float):  # noqa: ANN202
+    import numpy as np
+
+    from voice_companion.segmenter import Utterance
+
+    rng = np.random.default_rng(0)
+    samples = rng.normal(0, 30, 32000)
+    t = np.arange(32000) / 16000
+    loud = (t >= start_seconds) & (t < end_seconds)
+    samples[loud] += 3000 * np.sin(2 * np.pi * 220 * t[loud])
+    return Utterance(samples.astype(np.int16), 0.0, start_seconds, end_seconds, 2.0)
+
+
+def test_speech_left_unexplained_by_the_words_is_measured() -> None:
+    from voice_companion.engines.base import Word
+    from voice_companion.listener import MAX_UNEXPLAINED_SPEECH_SECONDS, _unexplained_seconds
+
+    utterance = _utterance_with_speech(0.5, 1.8)
+    covered = [Word("what", 0.5, 1.1, -2.0), Word("can", 1.1, 1.8, -2.0)]
+    short = [Word("what", 0.5, 0.8, -2.0), Word("can", 0.8, 1.0, -2.0)]
+    assert _unexplained_seconds(covered, utterance) <= 0.1
+    assert _unexplained_seconds(short, utterance) == pytest.approx(0.8, abs=0.1)
+    assert _unexplained_seconds(short, utterance) > MAX_UNEXPLAINED_SPEECH_SECONDS
+    # sound before the first word (noise that opened the utterance early) is not counted
+    late = [Word("stop", 1.2, 1.8, -2.0)]
+    assert _unexplained_seconds(late, utterance) <= 0.1

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import Grammar, Hypothesis, Recognizer, Word, mean_score
 from voice_companion.errors import CompanionError
 from voice_companion.intents import CommandLanguage, Intent, wake_phrase_words
-from voice_companion.segmenter import Segmenter, SegmenterSettings, Utterance
+from voice_companion.segmenter import FRAME_SAMPLES, FRAME_SECONDS, Segmenter, SegmenterSettings, Utterance
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,6 +70,13 @@ def split_wake(words: Sequence[Word], wake_phrases: Sequence[str]) -> tuple[str 
 
 MAX_DROPPED_TRAILING_WORDS = 1
 MAX_BARE_STOP_SECONDS = 0.9
+# A closed grammar explains a long unrelated sentence with a short command and silence for the rest
+# ("what can you do" found in 4 s of a reading). Speech the words leave unexplained makes it not a command.
+MAX_UNEXPLAINED_SPEECH_SECONDS = 0.6
+FLOOR_PERCENTILE = 5  # the utterance's own noise floor: its pre-roll and pauses
+LOUD_OVER_FLOOR_DB = 6.0
+# Words at least this long take part in the worst-word check of a command (short words like "a" are noisy).
+MIN_CHECKED_WORD_SECONDS = 0.25
 
 
 class Listener:
@@ -113,6 +123,17 @@ class Listener:
         speech = utterance.speech_end_seconds - utterance.speech_start_seconds
         return intent.name == "cancel" and speech <= MAX_BARE_STOP_SECONDS and score >= self.recognizer.thresholds.wake
 
+    def _command_score(self, words: Sequence[Word]) -> float:
+        """Mean word score, capped by the worst long word plus the engine's allowance when it gives one:
+        one well-matched word ("night" in "when was our last date night") must not carry a sentence whose
+        other words fit badly."""
+        score = mean_score(list(words))
+        allowance = getattr(self.recognizer, "worst_word_allowance", None)
+        checked = [w.score for w in words if w.end_seconds - w.start_seconds >= MIN_CHECKED_WORD_SECONDS]
+        if allowance is not None and checked:
+            score = min(score, min(checked) + allowance)
+        return score
+
     def _parse(self, words: Sequence[Word]) -> Intent | None:
         """The intent of the words; pocketsphinx may return a path that stops one word short of the end
         of a phrasing ("cancel the" of "cancel the timer"): then the longest prefix that is a command."""
@@ -140,8 +161,10 @@ class Listener:
         intent = None
         score = wake_score
         if rest:
-            command_score = mean_score(rest)
+            command_score = self._command_score(rest)
             candidate = self._parse(rest)
+            if candidate is not None and _unexplained_seconds(words, utterance) > MAX_UNEXPLAINED_SPEECH_SECONDS:
+                candidate = None
             if candidate is not None and command_score >= thresholds.command:
                 if (
                     mode is not Mode.SPEAKING
@@ -155,3 +178,24 @@ class Listener:
         if phrase is None and intent is None:
             return None
         return Heard(utterance.end_seconds, phrase, wake_end, intent, score, wake_score if phrase else None)
+
+
+def _unexplained_seconds(words: Sequence[Word], utterance: Utterance) -> float:
+    """Seconds from the first word to the last frame above the utterance's own noise floor (its pre-roll
+    and pauses) that no recognised word covers."""
+    n = len(utterance.samples) // FRAME_SAMPLES
+    if n == 0:
+        return 0.0
+    frames = utterance.samples[: n * FRAME_SAMPLES].astype(np.float64).reshape(n, FRAME_SAMPLES)
+    levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1.0))
+    loud = np.flatnonzero(levels > np.percentile(levels, FLOOR_PERCENTILE) + LOUD_OVER_FLOOR_DB)
+    if len(loud) == 0:
+        return 0.0
+    # from the first word on: noise that opened the utterance early is not speech left unexplained
+    first = int(min(w.start_seconds for w in words) / FRAME_SECONDS) if words else loud[0]
+    unexplained = np.zeros(n, dtype=bool)
+    unexplained[max(loud[0], first) : loud[-1] + 1] = True
+    for w in words:
+        if w.text != "[unk]":
+            unexplained[int(w.start_seconds / FRAME_SECONDS) : int(math.ceil(w.end_seconds / FRAME_SECONDS))] = False
+    return float(np.count_nonzero(unexplained)) * FRAME_SECONDS

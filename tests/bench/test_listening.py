@@ -13,11 +13,19 @@ from voice_companion.detect import build_recognizer, detect_wake, recognize_comm
 AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
 NEAR_MISS = AUDIO / "speech" / "not_wake_words"
 
-# Issue 3 is open: on these real clips the listener still misses wake phrases in 10 dB kitchen noise,
-# wakes on near-misses and takes unrelated sentences for commands. These are the regression checks the
-# issue asks for; they are expected to fail until the listener meets them, and strict=True makes the
-# suite fail as soon as one passes, so the marker cannot outlive the defect.
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 3: listener below target on real clips")
+# Issue 3 is still open: at its default thresholds the listener misses most real "hey computer" clips in
+# 10 dB kitchen noise, one near-miss recording wakes it as "hey companion" (score -2.6, threshold -3.0),
+# and one piece of a LibriVox reading decodes as "what can you do" (score -4.1, threshold -4.5).
+# strict=True makes the suite fail as soon as one passes, so a marker cannot outlive its defect.
+MISSES_HEY_COMPUTER = pytest.mark.xfail(
+    strict=True, reason="issue 3: pocketsphinx misses real 'hey computer' clips in 10 dB kitchen noise"
+)
+WAKES_ON_A_NEAR_MISS = pytest.mark.xfail(
+    strict=True, reason="issue 3: one near-miss recording in 10 dB kitchen noise is heard as 'hey companion'"
+)
+TAKES_A_READING_FOR_HELP = pytest.mark.xfail(
+    strict=True, reason="issue 3: a LibriVox sentence in 10 dB kitchen noise is heard as 'what can you do'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +39,7 @@ def _stream(paths: list[Path], kind: str, text: str, bank: mixing.NoiseBank, see
     return pcm, segments
 
 
+@MISSES_HEY_COMPUTER
 def test_hey_computer_clips_in_kitchen_noise_wake_the_listener(kitchen):
     recognizer = build_recognizer("pocketsphinx")
     pcm, segments = _stream(wake_clips(AUDIO, "hey_computer")[:5], "wake", "hey computer", kitchen, 1)
@@ -40,8 +49,11 @@ def test_hey_computer_clips_in_kitchen_noise_wake_the_listener(kitchen):
     assert len(outcome.false_alarm_scores) == 0
 
 
+@WAKES_ON_A_NEAR_MISS
 def test_near_miss_phrases_do_not_wake_the_listener(kitchen):
-    phrases = ["hey chatterbox", "hey computer"]
+    # "a cheddar block", "you better talk", "tablecloth"...: recorded as near-misses of "hey chatterbox",
+    # which the model cannot spell; the product's phrase and a real two-word keyword stand in for it
+    phrases = ["hey companion", "hey computer"]
     recognizer = build_recognizer("pocketsphinx")
     clips = sorted(NEAR_MISS.glob("*.flac"))
     assert len(clips) >= 30
@@ -50,6 +62,7 @@ def test_near_miss_phrases_do_not_wake_the_listener(kitchen):
     assert found == []
 
 
+@TAKES_A_READING_FOR_HELP
 def test_unrelated_speech_starts_no_command_and_no_wake(kitchen):
     recognizer = build_recognizer("pocketsphinx")
     real = [p for p in background_recordings(AUDIO) if "librivox" in str(p) or "goforward" in p.name]

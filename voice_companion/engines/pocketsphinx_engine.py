@@ -18,6 +18,12 @@ FRAMES_PER_SECOND = 100
 PHONE_LOOP = "_phone_loop"
 UNDERFLOW_LOG_SCORE_PER_FRAME = -20.0  # a word whose score underflowed is treated as this bad
 _ALTERNATE = re.compile(r"\(\d+\)$")
+# A closed grammar forced onto other speech stretches its words over the unrelated sounds ("never mind the
+# mess" as "never mind" with a 1.3 s "mind"). Seconds beyond this length per word are penalised, so a
+# stretched word does not ride on its good score per frame.
+EXPECTED_SECONDS_PER_PHONE = 0.1
+EXPECTED_SLACK_SECONDS = 0.3
+STRETCH_PENALTY = 8.0  # score units per second of stretch, spread over the word
 
 
 def _log(value: float, frames: int) -> float:
@@ -28,6 +34,8 @@ class PocketsphinxRecognizer:
     """Decodes with the en-us model inside the pocketsphinx package (or another model folder)."""
 
     name = "pocketsphinx"
+    # the listener caps a command's mean score at its worst long word plus this (same scale as thresholds)
+    worst_word_allowance = 1.5
 
     def __init__(self, model_dir: str | None = None, thresholds: Thresholds | None = None) -> None:
         base = model_dir or os.path.join(get_model_path(), "en-us")
@@ -40,7 +48,7 @@ class PocketsphinxRecognizer:
         self._decoder = Decoder(config)
         self._decoder.add_allphone_file(PHONE_LOOP, os.path.join(base, "en-us-phone.lm.bin"))
         self._grammars: set[str] = set()
-        self.thresholds = thresholds or Thresholds(wake=-3.0, command=-4.7)
+        self.thresholds = thresholds or Thresholds(wake=-3.0, command=-4.5)
 
     def check_vocabulary(self, words: set[str]) -> set[str]:
         return {w for w in words if self._decoder.lookup_word(w) is None}
@@ -70,10 +78,19 @@ class PocketsphinxRecognizer:
         for text, start, end, log_score in segments:
             frames = end - start + 1
             margin = (log_score - _overlap_score(phones, start, end)) / frames
+            stretch = frames / FRAMES_PER_SECOND - self._expected_seconds(text)
+            if stretch > 0:
+                margin -= STRETCH_PENALTY * stretch * FRAMES_PER_SECOND / frames
             words.append(
                 Word(_ALTERNATE.sub("", text), start / FRAMES_PER_SECOND, (end + 1) / FRAMES_PER_SECOND, margin)
             )
         return Hypothesis(tuple(words))
+
+    def _expected_seconds(self, word: str) -> float:
+        """The longest a word should take: a slow speaker's length for its number of phones."""
+        phones = self._decoder.lookup_word(word)
+        n_phones = len(phones.split()) if phones else 4
+        return n_phones * EXPECTED_SECONDS_PER_PHONE + EXPECTED_SLACK_SECONDS
 
 
 def _is_filler(word: str) -> bool:
