@@ -127,9 +127,10 @@ class Companion:
             utterance.speech_end_seconds > self.speaking_since
         ):
             return Mode.SPEAKING
+        running = self.activity is not None
         if utterance.speech_start_seconds <= self.open_until:
-            return Mode.OPEN
-        return Mode.WAKE
+            return Mode.ANSWER if running else Mode.OPEN
+        return Mode.ACTIVITY if running else Mode.WAKE
 
     def _notify_speech_done(self, now: float) -> None:
         while self._speech_pending and self.audio_until <= now:

@@ -23,6 +23,21 @@ class Mode(enum.Enum):
     WAKE = "wake"  # only the wake phrase (with a command in the same breath) is taken
     OPEN = "open"  # a command without the wake phrase: right after the wake phrase or a short question
     SPEAKING = "speaking"  # the device is talking: only the wake phrase or "stop" may interrupt
+    # While a ritual or timer runs, only the commands that steer it are listened for: a much smaller
+    # grammar, so "move on" or "we're ready" is not mistaken for one of a hundred other phrasings.
+    ACTIVITY = "activity"  # as WAKE
+    ANSWER = "answer"  # as OPEN
+
+
+WAKE_MODES = (Mode.WAKE, Mode.ACTIVITY)
+OPEN_MODES = (Mode.OPEN, Mode.ANSWER)
+STEERING_MODES = (Mode.ACTIVITY, Mode.ANSWER)
+# What can be said while something runs (a ritual, a hug): controls, and questions about it.
+ACTIVITY_INTENTS = ("next", "ready", "yes", "no", "skip", "repeat", "pause", "resume", "slower", "faster", "swap",
+                    "deeper", "time_left", "cancel", "enough", "help")  # fmt: skip
+# What answers a question without the wake phrase. Ending the ritual is not among them: "we're ready" once
+# decoded as "that's enough" and ended an evening, so "that's enough" needs the wake phrase.
+ANSWER_INTENTS = ("ready", "yes", "no", "next", "skip", "repeat", "help", "time_left")
 
 
 @dataclass(frozen=True)
@@ -44,11 +59,17 @@ def _rule_name(phrase: str) -> str:
 def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> dict[Mode, Grammar]:
     rules = language.jsgf_rules()
     rules.append("<wake> = " + " | ".join(wake_phrases) + ";")
+    steering = [f"<i_{name}>" for name in ACTIVITY_INTENTS if name in language.templates]
+    rules.append("<steer> = " + " | ".join(steering) + ";")
+    answers = [f"<i_{name}>" for name in ANSWER_INTENTS if name in language.templates]
+    rules.append("<answer> = " + " | ".join(answers) + ";")
     words = tuple(sorted(language.words() | wake_phrase_words(wake_phrases)))
     bodies = {
         Mode.WAKE: "<wake> [<command>]",
         Mode.OPEN: "[<wake>] <command> | <wake>",
         Mode.SPEAKING: "<wake> [<command>] | <i_cancel>",
+        Mode.ACTIVITY: "<wake> [<steer>]",
+        Mode.ANSWER: "<answer> | <wake> [<steer>]",
     }
     key = str(abs(hash((tuple(wake_phrases), tuple(rules)))))
     grammars = {}
@@ -145,7 +166,7 @@ class Listener:
 
     def _interpret(self, hypothesis: Hypothesis, utterance: Utterance, mode: Mode) -> Heard | None:
         thresholds = self.recognizer.thresholds
-        words = [w for w in hypothesis.words if w.text != "[unk]"] if mode is not Mode.WAKE else list(hypothesis.words)
+        words = [w for w in hypothesis.words if w.text != "[unk]"] if mode not in WAKE_MODES else list(hypothesis.words)
         phrase, n_wake = split_wake(words, self.wake_phrases)
         wake_end = None
         wake_score = 0.0
@@ -153,17 +174,25 @@ class Listener:
             wake_score = mean_score(words[:n_wake])
             if wake_score < thresholds.wake:
                 _LOGGER.debug("wake rejected: %r score %.2f", phrase, wake_score)
-                return None
-            wake_end = utterance.start_seconds + words[n_wake - 1].end_seconds
-        elif mode is Mode.WAKE:
+                if mode not in OPEN_MODES:
+                    return None
+                phrase = None  # no wake phrase is needed here: judge what follows it as the answer
+            else:
+                wake_end = utterance.start_seconds + words[n_wake - 1].end_seconds
+        elif mode in WAKE_MODES:
             return None
         rest = words[n_wake:]
         intent = None
         score = wake_score
         if rest:
-            command_score = self._command_score(rest)
+            command_score = mean_score(rest) if mode in STEERING_MODES else self._command_score(rest)
             candidate = self._parse(rest)
-            if candidate is not None and _unexplained_seconds(words, utterance) > MAX_UNEXPLAINED_SPEECH_SECONDS:
+            if (
+                candidate is not None
+                and mode not in STEERING_MODES  # a few short answers, said when asked: a clatter after
+                # "we're ready" must not undo it
+                and _unexplained_seconds(words, utterance) > MAX_UNEXPLAINED_SPEECH_SECONDS
+            ):
                 candidate = None
             if candidate is not None and command_score >= thresholds.command:
                 if (
