@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
+from voice_companion.echo import EchoCanceller, EchoSettings, PlaybackReference, StreamAlignment
 from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)
@@ -58,14 +59,26 @@ class MicSource:
         check_device("input", device)
         self.device = device
         self.stall_seconds = stall_seconds
-        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES))
+        self._queue: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(
+            maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES)
+        )
         self._stop = threading.Event()
+        self._reference: PlaybackReference | None = None
+        self.echo: EchoCanceller | None = None
+        self._underflows = 0
         self.dropped_blocks = 0
         self.losses = 0
 
+    def cancel_echo(self, reference: PlaybackReference, settings: EchoSettings | None = None) -> None:
+        """Take what `reference` (the speaker) plays out of what the microphone hears."""
+        self._reference = reference
+        self.echo = EchoCanceller(settings)
+
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - PortAudio's signature
+        # the playback count at this moment places the block in the playback stream (see StreamAlignment)
+        written = self._reference.written if self._reference is not None else 0
         try:
-            self._queue.put_nowait(indata[:, 0].copy())
+            self._queue.put_nowait((indata[:, 0].copy(), written))
         except queue.Full:
             self.dropped_blocks += 1
 
@@ -83,15 +96,29 @@ class MicSource:
 
     def _live_blocks(self, stream) -> Iterator[np.ndarray]:  # noqa: ANN001
         last = time.monotonic()
+        captured = 0
+        alignment = StreamAlignment(BLOCK_SAMPLES)  # a new stream sits elsewhere in the playback
         while not self._stop.is_set():
             try:
-                block = self._queue.get(timeout=0.1)
+                block, written = self._queue.get(timeout=0.1)
             except queue.Empty:
                 if not stream.active or time.monotonic() - last > self.stall_seconds:
                     raise MicLost("no audio from it") from None
                 continue
             last = time.monotonic()
+            captured += len(block)
+            if self.echo is not None and self._reference is not None and len(block) == BLOCK_SAMPLES:
+                block = self._cancel(block, captured, written, alignment)
             yield block
+
+    def _cancel(self, block: np.ndarray, captured: int, written: int, alignment: StreamAlignment) -> np.ndarray:
+        assert self.echo is not None and self._reference is not None
+        offset, underflows = alignment.offset, self._reference.underflows
+        playback_end = alignment.locate(captured, written)
+        if alignment.offset != offset or underflows != self._underflows:
+            self._underflows = underflows
+            self.echo.lost()  # the sound path moved: the echo is somewhere else now
+        return self.echo.process(block, self._reference.read(playback_end, len(block)))
 
     def _silence_for(self, seconds: float) -> Iterator[np.ndarray]:
         """Real-time silence while the microphone is away, so the audio clock keeps running."""
@@ -155,6 +182,7 @@ class SpeakerOut:
         self._stream = None
         self._next_try = 0.0
         self.failures = 0
+        self.reference = PlaybackReference()  # everything sent out, silence included: the echo to cancel
         self._ensure_stream()
 
     def _alive(self) -> bool:
@@ -209,6 +237,9 @@ class SpeakerOut:
                 else:
                     self._pending[0] = head[take:]
         out[filled:] = 0
+        if status.output_underflow:
+            self.reference.note_underflow()
+        self.reference.write(out)
 
     @property
     def busy(self) -> bool:
