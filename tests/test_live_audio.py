@@ -233,10 +233,10 @@ def test_stop_spoken_over_its_own_voice_stops_it(tmp_path: Path, live, words: st
         return float(np.sqrt(np.mean(part**2))) if len(part) else 0.0
 
     assert rms(0.1, 0.9) > 300  # the device was speaking when the stop came
-    quiet_from = interrupted_seen - recorded_from + 0.3  # the output buffer drains within a few blocks
+    quiet_from = interrupted_seen - recorded_from + 0.5  # what was already in the output buffers drains
     assert record_seconds - quiet_from > 1.5  # there is a stretch to check, inside the line's length
     assert recorded_from + record_seconds < seen + line_seconds  # ...and the line would still be speaking
-    assert rms(quiet_from, record_seconds) < 30, "the device kept talking after it was stopped"
+    assert rms(quiet_from, record_seconds) < 60, "the device kept talking after it was stopped"  # speech: ~3000
     spans = _active_spans(read_all(recording))
     print(f"\nsink quiet {spans[-1][1] - (interrupted_seen - recorded_from):+.2f} s after the interruption was logged")
     proc.send_signal(signal.SIGTERM)

@@ -21,6 +21,7 @@ BLOCK_SAMPLES = 320  # 20 ms
 QUEUE_SECONDS = 10.0  # how far the recogniser may fall behind before audio is dropped
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 4.0
+ON_TIME_SECONDS = (0.012, 0.028)  # a callback this long after the last one is on its 20 ms beat
 
 
 def _sounddevice():  # imported late: PortAudio reads the device list once, at import
@@ -59,13 +60,14 @@ class MicSource:
         check_device("input", device)
         self.device = device
         self.stall_seconds = stall_seconds
-        self._queue: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(
+        self._queue: queue.Queue[tuple[np.ndarray, int, bool]] = queue.Queue(
             maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES)
         )
         self._stop = threading.Event()
         self._reference: PlaybackReference | None = None
         self.echo: EchoCanceller | None = None
         self._underflows = 0
+        self._last_callback = 0.0
         self.dropped_blocks = 0
         self.losses = 0
 
@@ -77,8 +79,11 @@ class MicSource:
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - PortAudio's signature
         # the playback count at this moment places the block in the playback stream (see StreamAlignment)
         written = self._reference.written if self._reference is not None else 0
+        now = time.monotonic()
+        on_time = ON_TIME_SECONDS[0] <= now - self._last_callback <= ON_TIME_SECONDS[1]
+        self._last_callback = now
         try:
-            self._queue.put_nowait((indata[:, 0].copy(), written))
+            self._queue.put_nowait((indata[:, 0].copy(), written, on_time))
         except queue.Full:
             self.dropped_blocks += 1
 
@@ -100,7 +105,7 @@ class MicSource:
         alignment = StreamAlignment(BLOCK_SAMPLES)  # a new stream sits elsewhere in the playback
         while not self._stop.is_set():
             try:
-                block, written = self._queue.get(timeout=0.1)
+                block, written, on_time = self._queue.get(timeout=0.1)
             except queue.Empty:
                 if not stream.active or time.monotonic() - last > self.stall_seconds:
                     raise MicLost("no audio from it") from None
@@ -108,16 +113,22 @@ class MicSource:
             last = time.monotonic()
             captured += len(block)
             if self.echo is not None and self._reference is not None and len(block) == BLOCK_SAMPLES:
-                block = self._cancel(block, captured, written, alignment)
+                block = self._cancel(block, captured, written, on_time, alignment)
             yield block
 
-    def _cancel(self, block: np.ndarray, captured: int, written: int, alignment: StreamAlignment) -> np.ndarray:
+    def _cancel(
+        self, block: np.ndarray, captured: int, written: int, on_time: bool, alignment: StreamAlignment
+    ) -> np.ndarray:
         assert self.echo is not None and self._reference is not None
-        offset, underflows = alignment.offset, self._reference.underflows
-        playback_end = alignment.locate(captured, written)
-        if alignment.offset != offset or underflows != self._underflows:
+        underflows = self._reference.underflows
+        if underflows != self._underflows:  # the speaker ran dry (this process was busy): the echo moved
             self._underflows = underflows
-            self.echo.lost()  # the sound path moved: the echo is somewhere else now
+            alignment.settle()
+            self.echo.lost()
+        offset = alignment.offset
+        playback_end = alignment.locate(captured, written, on_time)
+        if offset is not None and alignment.offset != offset:
+            self.echo.lost()
         return self.echo.process(block, self._reference.read(playback_end, len(block)))
 
     def _silence_for(self, seconds: float) -> Iterator[np.ndarray]:

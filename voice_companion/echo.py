@@ -277,31 +277,38 @@ class StreamAlignment:
     """Where the microphone's frames sit in the playback stream, from counts seen at microphone callbacks.
 
     Both streams run on the sound card's clock, so playback position = microphone position + an offset.
-    A callback sees that offset too large when it runs late (threads wake in any order; after a stall
-    the microphone's blocks come in a burst while the speaker has moved on), never too small. So the
-    offset is the smallest seen over the first half second, less a block for safety, and then held: a
-    moving offset would throw the echo filter off. It moves down only when the streams really slipped
-    apart (an output underrun leaves the playback behind): several offsets in a row below it.
+    A callback sees that offset off by a block or more (threads wake in any order; after a stall the
+    microphone's blocks come in a burst; another program starting to play shakes them), so the offset
+    is the smallest seen over the first half second, less a block for safety, and then held: a moving
+    offset would throw the echo filter off. Only an output underrun really moves the streams apart (the
+    speaker played silence the count does not know of): then `settle` again.
     """
 
-    def __init__(self, frame_samples: int = FRAME_SAMPLES, settle: int = 25, confirm: int = 5) -> None:
+    def __init__(self, frame_samples: int = FRAME_SAMPLES, settle_blocks: int = 25) -> None:
         self.frame_samples = frame_samples
-        self.settle = settle
-        self._seen = 0
-        self._recent: deque[int] = deque(maxlen=confirm)
+        self.settle_blocks = settle_blocks
+        self._left = settle_blocks
+        self._provisional = False
         self.offset: int | None = None
 
-    def locate(self, mic_end: int, playback_written: int) -> int:
-        """The playback position matching the end of the microphone block that ends at `mic_end`."""
-        seen = playback_written - mic_end
-        self._seen += 1
-        self._recent.append(seen)
-        if self.offset is None or (self._seen <= self.settle and seen - self.frame_samples < self.offset):
-            self.offset = seen - self.frame_samples
-        elif len(self._recent) == self._recent.maxlen and max(self._recent) < self.offset:
-            moved = min(self._recent) - self.frame_samples
-            _LOGGER.debug("playback fell behind the microphone by %d samples", self.offset - moved)
-            self.offset = moved
+    def settle(self) -> None:
+        self._left = self.settle_blocks
+        self._provisional = True
+
+    def locate(self, mic_end: int, playback_written: int, on_time: bool = True) -> int:
+        """The playback position matching the end of the microphone block that ends at `mic_end`.
+
+        `on_time`: the block's callback came on its beat. After a stall the blocks come in a burst,
+        sometimes before the speaker has caught up: those counts are off by the whole stall."""
+        candidate = playback_written - mic_end - self.frame_samples
+        if self.offset is None:
+            self.offset = candidate  # for now; the first on-time block replaces it
+            self._provisional = True
+        if self._left > 0 and on_time:
+            self._left -= 1
+            if self._provisional or candidate < self.offset:
+                self.offset = candidate
+            self._provisional = False
         return mic_end + self.offset
 
 
