@@ -67,6 +67,7 @@ class MicSource:
         self._reference: PlaybackReference | None = None
         self.echo: EchoCanceller | None = None
         self._underflows = 0
+        self._valid_from = 0
         self._last_callback = 0.0
         self.dropped_blocks = 0
         self.losses = 0
@@ -121,15 +122,17 @@ class MicSource:
     ) -> np.ndarray:
         assert self.echo is not None and self._reference is not None
         underflows = self._reference.underflows
-        if underflows != self._underflows:  # the speaker ran dry (this process was busy): the echo moved
+        if underflows != self._underflows or alignment.offset is None:
+            # a new stream, or the speaker ran dry (this process was busy): the echo moved
             self._underflows = underflows
+            self._valid_from = written  # what was played before is placed wrongly now
             alignment.settle()
             self.echo.lost()
         offset = alignment.offset
         playback_end = alignment.locate(captured, written, on_time)
         if offset is not None and alignment.offset != offset:
             self.echo.lost()
-        return self.echo.process(block, self._reference.read(playback_end, len(block)))
+        return self.echo.process(block, self._reference.read(playback_end, len(block), since=self._valid_from))
 
     def _silence_for(self, seconds: float) -> Iterator[np.ndarray]:
         """Real-time silence while the microphone is away, so the audio clock keeps running."""

@@ -36,11 +36,12 @@ class EchoSettings:
     max_delay_seconds: float = 0.5  # longest sound path (buffers + room) searched for
     filter_frames: int = 6  # echo tail learnt after the bulk delay: 6 x 20 ms = 120 ms
     pre_delay_samples: int = 64  # the filter starts a little before the found delay: jitter, early reflections
-    step: float = 0.5  # NLMS step size (0 < step < 1)
+    step: float = 0.8  # NLMS step size (0 < step < 1)
     search_window_seconds: float = 0.5  # microphone audio used to find the delay
     search_every_frames: int = 5  # look for the delay every 100 ms while it is unknown or poor
     min_reference_dbfs: float = -50.0  # playback quieter than this is not worth cancelling or searching on
     min_peak_ratio: float = 20.0  # correlation peak over the mean: how sure a delay must be (chance: ~5-14)
+    max_mute_seconds: float = 1.5  # longest the microphone is muted while the echo is looked for
     suppress_margin: float = 4.0  # a remainder under 4x (6 dB over) the expected leak is taken as echo
     leak_rise_per_frame: float = 1.02  # the leak estimate creeps up ~4 dB/s, so an echo path change is followed
 
@@ -119,6 +120,7 @@ class EchoCanceller:
         self.leak = 1.0  # what the filter leaves of the echo, as an energy ratio
         self.delay_samples: int | None = None
         self._candidate: int | None = None
+        self._muted_frames = 0
         self.erle_db = 0.0  # echo return loss enhancement of the output, smoothed: how much echo is taken out
 
     # ---- the bulk delay -------------------------------------------------------------------------------
@@ -171,7 +173,9 @@ class EchoCanceller:
             _LOGGER.debug("echo delay lost; finding it again")
         self.delay_samples = None
         self._candidate = None
+        self._muted_frames = 0
         self._mic_history.clear()
+        self._ref[:] = 0.0  # what was played before sits elsewhere relative to the microphone now
 
     def _playing(self) -> bool:
         """Playback loud enough to be heard within the longest echo delay."""
@@ -200,9 +204,10 @@ class EchoCanceller:
             if self.delay_samples is None or self.erle_db < 10.0:
                 self._search()
         if self.delay_samples is None:
-            if self._playing():
+            if self._playing() and self._muted_frames < s.max_mute_seconds * SAMPLE_RATE / n:
+                self._muted_frames += 1
                 return np.zeros(n, np.int16)  # the device talks and its echo is not found yet: hear nothing
-            return mic
+            return mic  # no echo to be found (a speaker that is not heard): better its own voice than deaf
         block = self._aligned_block()
         spectrum = np.fft.rfft(block)
         self._spectra = np.roll(self._spectra, 1, axis=0)
@@ -341,12 +346,13 @@ class PlaybackReference:
     def note_underflow(self) -> None:
         self.underflows += 1
 
-    def read(self, end: int, count: int) -> np.ndarray:
-        """`count` samples ending at absolute position `end`; zeros where nothing was (or is still) kept."""
+    def read(self, end: int, count: int, since: int = 0) -> np.ndarray:
+        """`count` samples ending at absolute position `end`; zeros where nothing was (or is still) kept,
+        and before `since` (played before the microphone's stream was where it is now)."""
         out = np.zeros(count, np.int16)
         size = len(self._buffer)
         with self._lock:
-            low = max(end - count, self._written - size, 0)
+            low = max(end - count, self._written - size, since, 0)
             high = min(end, self._written)
             if high > low:
                 out[low - (end - count) : high - (end - count)] = self._buffer[np.arange(low, high) % size]
