@@ -8,13 +8,8 @@ import pytest
 
 from tests.scenes import recording
 from voice_companion.audio import float_to_int16
-from voice_companion.echo import (
-    EchoCanceller,
-    EchoSettings,
-    PlaybackReference,
-    StreamAlignment,
-    find_delay,
-)
+from voice_companion.echo import EchoCanceller, EchoSettings, find_delay
+from voice_companion.playback import PlaybackReference, StreamAlignment
 
 RATE = 16000
 N = 320

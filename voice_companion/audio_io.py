@@ -12,8 +12,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.echo import EchoCanceller, EchoSettings, PlaybackReference, StreamAlignment
+from voice_companion.echo import EchoCanceller, EchoSettings
 from voice_companion.errors import CompanionError
+from voice_companion.playback import PlaybackReference, StreamAlignment
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Echo cancelling: take the device's own playback out of the microphone, so "stop" is heard over it.
 
-The companion knows exactly what it plays. `PlaybackReference` keeps what the speaker actually sent out,
-counted in samples; the microphone side reads the stretch that was playing while each 20 ms frame was
-captured, and `EchoCanceller` subtracts its echo. The canceller is pure (frames in, frames out) and
-works in two steps, like a real room needs:
+The companion knows exactly what it plays. `playback.PlaybackReference` keeps what the speaker actually
+sent out, counted in samples; the microphone side reads the stretch that was playing while each 20 ms
+frame was captured (`playback.StreamAlignment`), and `EchoCanceller` subtracts its echo. The canceller
+is pure (frames in, frames out, no clock, no threads) and works in steps, like a real room needs:
 
 - a bulk delay found by cross-correlating recent microphone audio with recent playback (GCC-PHAT),
   because the sound path (buffers, sound server, air) delays the echo by tens to hundreds of ms;
@@ -11,13 +11,17 @@ works in two steps, like a real room needs:
   (gain, colour, reverberation tail). Two copies of the filter run: a background one that always
   adapts and a foreground one that produces the output; the foreground takes the background's weights
   only while they cancel better, and a background knocked off course by someone talking over the
-  device ("double talk") is put back. So "stop" spoken over the device does not teach it the wrong echo.
+  device ("double talk") is put back. So "stop" spoken over the device does not teach it the wrong echo;
+- what the filter leaves (20-40 dB down) is turned down further in frames that hold nothing but echo;
+- until the delay is found (the first moments of playback, or after an output underrun moved the echo),
+  the microphone is muted while the device talks, for at most `max_mute_seconds`.
+
+Cost: about 0.6 % of one core while the device talks, under 0.1 % when it is silent.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 from dataclasses import dataclass
 
@@ -276,84 +280,3 @@ class EchoCanceller:
         if float(np.dot(echo_fg, echo_fg)) > 1e3 * len(target):
             erle = 10.0 * np.log10((before + 1.0) / (after + 1.0))
             self.erle_db = 0.9 * self.erle_db + 0.1 * erle
-
-
-class StreamAlignment:
-    """Where the microphone's frames sit in the playback stream, from counts seen at microphone callbacks.
-
-    Both streams run on the sound card's clock, so playback position = microphone position + an offset.
-    A callback sees that offset off by a block or more (threads wake in any order; after a stall the
-    microphone's blocks come in a burst; another program starting to play shakes them), so the offset
-    is the smallest seen over the first half second, less a block for safety, and then held: a moving
-    offset would throw the echo filter off. Only an output underrun really moves the streams apart (the
-    speaker played silence the count does not know of): then `settle` again.
-    """
-
-    def __init__(self, frame_samples: int = FRAME_SAMPLES, settle_blocks: int = 25) -> None:
-        self.frame_samples = frame_samples
-        self.settle_blocks = settle_blocks
-        self._left = settle_blocks
-        self._provisional = False
-        self.offset: int | None = None
-
-    def settle(self) -> None:
-        self._left = self.settle_blocks
-        self._provisional = True
-
-    def locate(self, mic_end: int, playback_written: int, on_time: bool = True) -> int:
-        """The playback position matching the end of the microphone block that ends at `mic_end`.
-
-        `on_time`: the block's callback came on its beat. After a stall the blocks come in a burst,
-        sometimes before the speaker has caught up: those counts are off by the whole stall."""
-        candidate = playback_written - mic_end - self.frame_samples
-        if self.offset is None:
-            self.offset = candidate  # for now; the first on-time block replaces it
-            self._provisional = True
-        if self._left > 0 and on_time:
-            self._left -= 1
-            if self._provisional or candidate < self.offset:
-                self.offset = candidate
-            self._provisional = False
-        return mic_end + self.offset
-
-
-class PlaybackReference:
-    """What the speaker actually sent out, by absolute sample count; shared by the speaker and microphone
-    threads. The speaker's callback writes every block it plays (silence included), so the count runs
-    with the output clock."""
-
-    def __init__(self, keep_seconds: float = 2.0) -> None:
-        self._buffer = np.zeros(int(keep_seconds * SAMPLE_RATE), np.int16)
-        self._written = 0
-        self._lock = threading.Lock()
-        self.underflows = 0  # output underruns: each one moves the echo by the length of the gap
-
-    @property
-    def written(self) -> int:
-        with self._lock:
-            return self._written
-
-    def write(self, samples: np.ndarray) -> None:
-        size = len(self._buffer)
-        samples = samples[-size:]
-        with self._lock:
-            start = self._written % size
-            first = min(len(samples), size - start)
-            self._buffer[start : start + first] = samples[:first]
-            self._buffer[: len(samples) - first] = samples[first:]
-            self._written += len(samples)
-
-    def note_underflow(self) -> None:
-        self.underflows += 1
-
-    def read(self, end: int, count: int, since: int = 0) -> np.ndarray:
-        """`count` samples ending at absolute position `end`; zeros where nothing was (or is still) kept,
-        and before `since` (played before the microphone's stream was where it is now)."""
-        out = np.zeros(count, np.int16)
-        size = len(self._buffer)
-        with self._lock:
-            low = max(end - count, self._written - size, since, 0)
-            high = min(end, self._written)
-            if high > low:
-                out[low - (end - count) : high - (end - count)] = self._buffer[np.arange(low, high) % size]
-        return out
