@@ -144,3 +144,13 @@ def test_playback_reference_keeps_the_latest_and_wraps() -> None:
     assert np.all(old_and_new[:200] == 0) and np.array_equal(old_and_new[200:], played[3400:3600])
     ahead = reference.read(5100, 200)  # not played yet
     assert np.array_equal(ahead[:100], played[4900:5000]) and np.all(ahead[100:] == 0)
+
+
+def test_files_are_never_linked_to_the_canceller(tmp_path) -> None:  # noqa: ANN001
+    """File in, file out stays exactly as it was: only a live microphone next to a live speaker is linked."""
+    from voice_companion.audio_files import WavTimeline, read_chunks, write_wav
+    from voice_companion.runner import link_echo
+
+    wav = tmp_path / "in.wav"
+    write_wav(wav, float_to_int16(recording("speech/cmu_testdata/goforward.flac")))
+    assert link_echo(read_chunks(wav), WavTimeline(tmp_path / "out.wav")) is False

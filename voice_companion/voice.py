@@ -35,6 +35,7 @@ class VoiceSettings:
     rate_wpm: int = 165
 
 
+CACHE_VERSION = 2  # bump when what is stored for a line changes (2: a 20 ms lead-in instead of 50 ms)
 _ENGINE: list[Any] = []  # pyttsx3 keeps one engine per process anyway; so do we, with what it was set to
 _APPLIED: dict[str, tuple[str, int]] = {}
 
@@ -70,7 +71,8 @@ class Pyttsx3Voice:
             cache_dir.mkdir(parents=True, exist_ok=True)
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
+        # CACHE_VERSION: lines cached with other trimming are made again once
+        return hashlib.sha256(f"{CACHE_VERSION}|{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
 
     def synthesize(self, text: str) -> np.ndarray:
         if threading.get_ident() != self._thread:
@@ -114,13 +116,16 @@ class Pyttsx3Voice:
             return samples
 
 
-def trim_silence(samples: np.ndarray, floor: int = 200, keep_seconds: float = 0.05) -> np.ndarray:
-    """Cut the synthesiser's leading and trailing silence, keeping a short margin: replies start at once."""
+def trim_silence(
+    samples: np.ndarray, floor: int = 200, lead_seconds: float = 0.02, keep_seconds: float = 0.05
+) -> np.ndarray:
+    """Cut the synthesiser's leading and trailing silence, keeping short margins: replies start at once
+    (the lead only has to hold the onset below `floor`; the tail lets the last word ring out)."""
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
     if len(loud) == 0:
         return samples
-    margin = int(keep_seconds * SAMPLE_RATE)
-    return samples[max(0, loud[0] - margin) : loud[-1] + margin]
+    lead, tail = int(lead_seconds * SAMPLE_RATE), int(keep_seconds * SAMPLE_RATE)
+    return samples[max(0, loud[0] - lead) : loud[-1] + tail]
 
 
 def seconds_of(samples: np.ndarray) -> float:
