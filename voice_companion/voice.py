@@ -35,7 +35,6 @@ class VoiceSettings:
     rate_wpm: int = 165
 
 
-CACHE_VERSION = 2  # bump when what is stored for a line changes (2: a 20 ms lead-in instead of 50 ms)
 _ENGINE: list[Any] = []  # pyttsx3 keeps one engine per process anyway; so do we, with what it was set to
 _APPLIED: dict[str, tuple[str, int]] = {}
 
@@ -71,8 +70,7 @@ class Pyttsx3Voice:
             cache_dir.mkdir(parents=True, exist_ok=True)
 
     def _key(self, text: str) -> str:
-        # CACHE_VERSION: lines cached with other trimming are made again once
-        return hashlib.sha256(f"{CACHE_VERSION}|{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
+        return hashlib.sha256(f"{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
 
     def synthesize(self, text: str) -> np.ndarray:
         if threading.get_ident() != self._thread:
