@@ -55,10 +55,11 @@ def live(tmp_path: Path):
     with pulse_server() as env:
         events = tmp_path / "events.jsonl"
         db = tmp_path / "journal.json"
+        log = (tmp_path / "stderr.txt").open("w")  # a file, not a pipe: a full pipe would stall the companion
         proc = subprocess.Popen(
             [sys.executable, "-m", "voice_companion", "run", "--input", "mic", "--output", "speaker",
              "--events", str(events), "--db", str(db), "--seed", "3"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
         )  # fmt: skip
         try:
             _wait_for(events, lambda ev: any(e["type"] == "listening" for e in ev), 30)
@@ -67,6 +68,7 @@ def live(tmp_path: Path):
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=10)
+            log.close()
 
 
 def test_spoken_command_is_heard_and_answered_on_the_speaker(tmp_path: Path, live) -> None:  # noqa: ANN001
@@ -181,6 +183,64 @@ def test_its_own_voice_never_triggers_a_command(tmp_path: Path, live) -> None:  
     events = _events(events_path)
     assert [e["intent"] for e in events if e["type"] == "command"] == ["help"]
     assert not [e for e in events if e["type"] in ("ritual_started", "wake") and e["t"] > line["t"]]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def _wall_when(path: Path, kind: str, timeout: float) -> tuple[dict, float]:
+    """The first event of `kind` and the wall time it was seen in the events file."""
+    events = _wait_for(path, lambda ev: any(e["type"] == kind for e in ev), timeout)
+    return next(e for e in events if e["type"] == kind), time.monotonic()
+
+
+@pytest.mark.parametrize("words", ["hey companion, stop", "stop it"])
+def test_stop_spoken_over_its_own_voice_stops_it(tmp_path: Path, live, words: str) -> None:  # noqa: ANN001
+    """The microphone hears the device's long help line and "stop" at once; the echo canceller takes the
+    device's voice out, so the stop is heard and the sink goes quiet well before the line would end."""
+    env, proc, events_path, db = live
+    ask = Scene(3.2, snr_db=None)
+    ask.say(0.3, "hey companion, what can you do")
+    play_wav(env, ask.write(tmp_path / "help.wav"))
+    line, seen = _wall_when(events_path, "say", 30)
+    line_seconds = line["seconds"]
+    assert line_seconds > 6.5  # long enough to talk over, and to hear it go on if it were not stopped
+
+    stop = Scene(1.6, snr_db=None)
+    stop.say(0.2, words)
+    stop_wav = stop.write(tmp_path / "stop.wav")
+    recording = tmp_path / "monitor.wav"
+    record_seconds = min(7.0, line_seconds - 1.8)  # ends while the line, unstopped, would still be going
+    recorder = threading.Thread(target=record, args=(env, record_seconds, recording))
+    time.sleep(max(0.0, seen + 1.5 - time.monotonic()))
+    recorder.start()
+    recorded_from = time.monotonic()
+    time.sleep(1.0)  # the device talks alone first: the recording must show it speaking
+    play_wav(env, stop_wav)
+    interrupted, interrupted_seen = _wall_when(events_path, "speech_interrupted", 10)
+    recorder.join(timeout=30)
+
+    assert interrupted["t"] < line["t"] + line_seconds - 2.0  # cut well short
+    events = _events(events_path)
+    commands = [e["intent"] for e in events if e["type"] == "command"]
+    if words == "stop it":  # a bare stop barges in only as a short, certain "cancel"
+        assert commands == ["help", "cancel"]
+    else:  # the wake phrase alone interrupts; this recogniser often misses the espeak "stop" after it
+        assert commands[0] == "help" and set(commands[1:]) <= {"cancel"}
+        assert any(e["type"] == "wake" and e["t"] > line["t"] for e in events)
+    samples = read_all(recording).astype(float)
+    rate = 16000
+
+    def rms(start: float, end: float) -> float:
+        part = samples[int(start * rate) : int(end * rate)]
+        return float(np.sqrt(np.mean(part**2))) if len(part) else 0.0
+
+    assert rms(0.1, 0.9) > 300  # the device was speaking when the stop came
+    quiet_from = interrupted_seen - recorded_from + 0.5  # what was already in the output buffers drains
+    assert record_seconds - quiet_from > 1.5  # there is a stretch to check, inside the line's length
+    assert recorded_from + record_seconds < seen + line_seconds  # ...and the line would still be speaking
+    assert rms(quiet_from, record_seconds) < 60, "the device kept talking after it was stopped"  # speech: ~3000
+    spans = _active_spans(read_all(recording))
+    print(f"\nsink quiet {spans[-1][1] - (interrupted_seen - recorded_from):+.2f} s after the interruption was logged")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
 

@@ -78,3 +78,11 @@ def test_say_command_writes_a_wav(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Audio saved" not in proc.stdout
     assert len(read_all(out)) / 16000 > 0.8
+
+
+def test_lines_start_at_once(tmp_path: Path) -> None:
+    """The reply's first sound comes within 20 ms of the line's start; the last word keeps its ring."""
+    samples = Pyttsx3Voice(VoiceSettings(), tmp_path).synthesize("Kiss starts now.")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 200)
+    assert loud[0] <= 0.02 * 16000
+    assert len(samples) - 1 - loud[-1] >= 0.04 * 16000

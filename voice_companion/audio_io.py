@@ -12,7 +12,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
+from voice_companion.echo import EchoCanceller, EchoSettings
 from voice_companion.errors import CompanionError
+from voice_companion.playback import PlaybackReference, StreamAlignment
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -20,6 +22,7 @@ BLOCK_SAMPLES = 320  # 20 ms
 QUEUE_SECONDS = 10.0  # how far the recogniser may fall behind before audio is dropped
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 4.0
+ON_TIME_SECONDS = (0.012, 0.028)  # a callback this long after the last one is on its 20 ms beat
 
 
 def _sounddevice():  # imported late: PortAudio reads the device list once, at import
@@ -58,14 +61,31 @@ class MicSource:
         check_device("input", device)
         self.device = device
         self.stall_seconds = stall_seconds
-        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES))
+        self._queue: queue.Queue[tuple[np.ndarray, int, bool]] = queue.Queue(
+            maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES)
+        )
         self._stop = threading.Event()
+        self._reference: PlaybackReference | None = None
+        self.echo: EchoCanceller | None = None
+        self._underflows = 0
+        self._valid_from = 0
+        self._last_callback = 0.0
         self.dropped_blocks = 0
         self.losses = 0
 
+    def cancel_echo(self, reference: PlaybackReference, settings: EchoSettings | None = None) -> None:
+        """Take what `reference` (the speaker) plays out of what the microphone hears."""
+        self._reference = reference
+        self.echo = EchoCanceller(settings)
+
     def _callback(self, indata, frames, time_info, status) -> None:  # noqa: ANN001 - PortAudio's signature
+        # the playback count at this moment places the block in the playback stream (see StreamAlignment)
+        written = self._reference.written if self._reference is not None else 0
+        now = time.monotonic()
+        on_time = ON_TIME_SECONDS[0] <= now - self._last_callback <= ON_TIME_SECONDS[1]
+        self._last_callback = now
         try:
-            self._queue.put_nowait(indata[:, 0].copy())
+            self._queue.put_nowait((indata[:, 0].copy(), written, on_time))
         except queue.Full:
             self.dropped_blocks += 1
 
@@ -83,15 +103,37 @@ class MicSource:
 
     def _live_blocks(self, stream) -> Iterator[np.ndarray]:  # noqa: ANN001
         last = time.monotonic()
+        captured = 0
+        alignment = StreamAlignment(BLOCK_SAMPLES)  # a new stream sits elsewhere in the playback
         while not self._stop.is_set():
             try:
-                block = self._queue.get(timeout=0.1)
+                block, written, on_time = self._queue.get(timeout=0.1)
             except queue.Empty:
                 if not stream.active or time.monotonic() - last > self.stall_seconds:
                     raise MicLost("no audio from it") from None
                 continue
             last = time.monotonic()
+            captured += len(block)
+            if self.echo is not None and self._reference is not None and len(block) == BLOCK_SAMPLES:
+                block = self._cancel(block, captured, written, on_time, alignment)
             yield block
+
+    def _cancel(
+        self, block: np.ndarray, captured: int, written: int, on_time: bool, alignment: StreamAlignment
+    ) -> np.ndarray:
+        assert self.echo is not None and self._reference is not None
+        underflows = self._reference.underflows
+        if underflows != self._underflows or alignment.offset is None:
+            # a new stream, or the speaker ran dry (this process was busy): the echo moved
+            self._underflows = underflows
+            self._valid_from = written  # what was played before is placed wrongly now
+            alignment.settle()
+            self.echo.lost()
+        offset = alignment.offset
+        playback_end = alignment.locate(captured, written, on_time)
+        if offset is not None and alignment.offset != offset:
+            self.echo.lost()
+        return self.echo.process(block, self._reference.read(playback_end, len(block), since=self._valid_from))
 
     def _silence_for(self, seconds: float) -> Iterator[np.ndarray]:
         """Real-time silence while the microphone is away, so the audio clock keeps running."""
@@ -155,6 +197,7 @@ class SpeakerOut:
         self._stream = None
         self._next_try = 0.0
         self.failures = 0
+        self.reference = PlaybackReference()  # everything sent out, silence included: the echo to cancel
         self._ensure_stream()
 
     def _alive(self) -> bool:
@@ -209,6 +252,9 @@ class SpeakerOut:
                 else:
                     self._pending[0] = head[take:]
         out[filled:] = 0
+        if status.output_underflow:
+            self.reference.note_underflow()
+        self.reference.write(out)
 
     @property
     def busy(self) -> bool:

@@ -26,6 +26,21 @@ class AudioOut(Protocol):
         ...
 
 
+def link_echo(source: object, out: object) -> bool:
+    """A live microphone next to a live speaker hears it: let the microphone take that echo out.
+
+    Only a source that can cancel echo (`MicSource.cancel_echo`) and an output that keeps what it played
+    (`SpeakerOut.reference`) are linked; files are left exactly as they are.
+    """
+    cancel = getattr(source, "cancel_echo", None)
+    reference = getattr(out, "reference", None)
+    if cancel is None or reference is None:
+        return False
+    cancel(reference)
+    _LOGGER.info("echo cancelling on: the microphone subtracts what the speaker plays")
+    return True
+
+
 def run_loop(
     source: Iterable[AudioChunk],
     companion: Companion,
@@ -33,6 +48,7 @@ def run_loop(
     stop: threading.Event | None = None,
 ) -> float:
     """Process audio until it ends or `stop` is set; returns the audio seconds processed."""
+    link_echo(source, out)
     end = 0.0
     for frame in frames(source, FRAME_SAMPLES):
         for item in companion.process(frame):

@@ -123,13 +123,16 @@ class Pyttsx3Voice:
             return samples
 
 
-def trim_silence(samples: np.ndarray, floor: int = 200, keep_seconds: float = 0.05) -> np.ndarray:
-    """Cut the synthesiser's leading and trailing silence, keeping a short margin: replies start at once."""
+def trim_silence(
+    samples: np.ndarray, floor: int = 200, lead_seconds: float = 0.02, keep_seconds: float = 0.05
+) -> np.ndarray:
+    """Cut the synthesiser's leading and trailing silence, keeping short margins: replies start at once
+    (the lead only has to hold the onset below `floor`; the tail lets the last word ring out)."""
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
     if len(loud) == 0:
         return samples
-    margin = int(keep_seconds * SAMPLE_RATE)
-    return samples[max(0, loud[0] - margin) : loud[-1] + margin]
+    lead, tail = int(lead_seconds * SAMPLE_RATE), int(keep_seconds * SAMPLE_RATE)
+    return samples[max(0, loud[0] - lead) : loud[-1] + tail]
 
 
 def seconds_of(samples: np.ndarray) -> float:

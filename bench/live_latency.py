@@ -1,0 +1,201 @@
+"""Live latency: from the end of a spoken command to the first sound of the reply, on a real sound server.
+
+    python bench/live_latency.py [--repeats 3] [--cold]
+
+Starts a private PulseAudio server with a null sink (tests/pulse.py), builds the real `run` app in this
+process (microphone and speaker through sounddevice, echo cancelling on), plays espeak-ng commands into
+the sink, records the sink, and prints for each reply:
+
+- total: end of the command on the sink to the first sound of the reply on the sink (from the recording);
+- endpoint: audio time from the end of speech (as the microphone heard it) to the segmenter's decision;
+- decode / speak: wall time in the recogniser and in speech synthesis for that decision;
+- audio path: the rest (microphone buffers and queue, speaker buffers, sound server).
+
+`--cold` starts with an empty speech cache (a fresh device). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.pulse import play_wav, pulse_server, record, sounddevice_in  # noqa: E402
+from tests.scenes import Scene  # noqa: E402
+
+RATE = 16000
+COMMANDS = ("hey companion, how much time is left", "hey companion, what can you do")
+
+
+@dataclass
+class Decision:
+    frame_end_seconds: float
+    wall_start: float
+    wall_end: float
+    decode_seconds: float
+    speak_seconds: float
+
+
+class Probe:
+    """Wraps the app's parts to note when things happen; changes nothing they do."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.levels: list[tuple[float, float]] = []  # (audio end time, dBFS) of every frame heard
+        self.decisions: list[Decision] = []
+        self._decode = 0.0
+        self._speak = 0.0
+        companion = app.companion
+        source = app.source
+
+        def frames():  # noqa: ANN202
+            for chunk in source:
+                rms = float(np.sqrt(np.mean(chunk.samples.astype(np.float64) ** 2)))
+                self.levels.append((chunk.end_seconds, 20 * np.log10(max(rms, 1.0) / 32768)))
+                yield chunk
+
+        app.source = frames()
+        app.request_stop = source.stop
+        process, understand, synthesize = companion.process, companion.listener.understand, companion.voice.synthesize
+
+        def timed_understand(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            start = time.monotonic()
+            try:
+                return understand(*args, **kwargs)
+            finally:
+                self._decode += time.monotonic() - start
+
+        def timed_synthesize(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            start = time.monotonic()
+            try:
+                return synthesize(*args, **kwargs)
+            finally:
+                self._speak += time.monotonic() - start
+
+        def timed_process(frame):  # noqa: ANN001, ANN202
+            self._decode = self._speak = 0.0
+            start = time.monotonic()
+            out = process(frame)
+            if out and self._decode:
+                self.decisions.append(Decision(frame.end_seconds, start, time.monotonic(), self._decode, self._speak))
+            return out
+
+        companion.process = timed_process
+        companion.listener.understand = timed_understand
+        companion.voice.synthesize = timed_synthesize
+
+
+def _spans(samples: np.ndarray, block: float = 0.02, threshold: float = 300) -> list[tuple[float, float]]:
+    n = int(RATE * block)
+    levels = [np.sqrt(np.mean(samples[i : i + n].astype(float) ** 2)) for i in range(0, len(samples) - n, n)]
+    spans: list[tuple[float, float]] = []
+    start = None
+    for i, level in enumerate(levels):
+        if level > threshold and start is None:
+            start = i * block
+        elif level <= threshold and start is not None:
+            if spans and start - spans[-1][1] < 0.35:
+                spans[-1] = (spans[-1][0], i * block)
+            else:
+                spans.append((start, i * block))
+            start = None
+    return spans
+
+
+def _speech_end(levels: list[tuple[float, float]], before: float, floor_dbfs: float = -50.0) -> float:
+    loud = [end for end, level in levels if end <= before and level > floor_dbfs]
+    return loud[-1] if loud else float("nan")
+
+
+def measure(env: dict[str, str], app, probe: Probe, work: Path, text: str) -> dict[str, float] | None:  # noqa: ANN001
+    scene = Scene(3.4, snr_db=None)
+    scene.say(0.3, text)
+    command = scene.write(work / "command.wav")
+    recording = work / "sink.wav"
+    decided = len(probe.decisions)
+    recorder = threading.Thread(target=record, args=(env, 6.0, recording))
+    recorder.start()
+    time.sleep(0.2)
+    play_wav(env, command)
+    recorder.join(timeout=30)
+    if len(probe.decisions) == decided:
+        print(f"  {text!r}: not heard")
+        return None
+    decision = probe.decisions[decided]
+    from voice_companion.audio_files import read_all
+
+    spans = _spans(read_all(recording))
+    if len(spans) < 2:
+        print(f"  {text!r}: no reply found on the sink")
+        return None
+    total = spans[1][0] - spans[0][1]
+    endpoint = decision.frame_end_seconds - _speech_end(probe.levels, decision.frame_end_seconds)
+    compute = decision.wall_end - decision.wall_start
+    figures = {
+        "total": total,
+        "endpoint": endpoint,
+        "decode": decision.decode_seconds,
+        "speak": decision.speak_seconds,
+        "other compute": compute - decision.decode_seconds - decision.speak_seconds,
+        "audio path": total - endpoint - compute,
+    }
+    print("  " + f"{text!r}: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in figures.items()))
+    time.sleep(max(0.0, 10.0 - (time.monotonic() - decision.wall_end)))  # let the reply finish
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="start with an empty speech cache")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, pulse_server() as env, sounddevice_in(env):
+        work = Path(tmp)
+        if args.cold:
+            os.environ["HOME"] = str(work)  # the speech cache lives under ~/.cache
+        from voice_companion.app import App
+        from voice_companion.config import load_settings
+
+        settings = load_settings(None, {"db_path": str(work / "journal.json"), "seed": 3})
+        started = time.monotonic()
+        app = App.build(settings, "mic", "speaker", None, None)
+        print(f"start-up: {time.monotonic() - started:.2f} s")
+        probe = Probe(app)
+        stop = threading.Event()
+        results: list[dict[str, float]] = []
+
+        def drive() -> None:  # the app runs in this thread: pyttsx3 must stay in the thread that made it
+            time.sleep(1.0)
+            try:
+                for _ in range(args.repeats):
+                    for text in COMMANDS:
+                        figures = measure(env, app, probe, work, text)
+                        if figures:
+                            results.append(figures)
+            finally:
+                stop.set()
+                app.request_stop()
+
+        driver = threading.Thread(target=drive)
+        driver.start()
+        app.run(stop)
+        driver.join()
+        if results:
+            print(f"median of {len(results)} replies:")
+            for key in results[0]:
+                print(f"  {key:>14}: {statistics.median(r[key] for r in results) * 1000:5.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
