@@ -40,6 +40,7 @@ class Conversation:
     events: list[Event] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)  # commands said again because the device missed them
     misheard: list[str] = field(default_factory=list)  # commands taken for another command
+    false_wakes: int = 0  # counted by tests: wake-ups while partners talked to each other
     _frames: list[np.ndarray] = field(default_factory=list)
     _clips: list[tuple[int, np.ndarray]] = field(default_factory=list)
     _n: int = 0
