@@ -139,7 +139,7 @@ def test_help_explains_the_controls_and_changes_nothing():
     d = Driver.of("evening_checkin").start()
     _through(d, "high_first")
     d.say("help")
-    assert "next" in d.said[-1] and "enough for tonight" in d.said[-1]
+    assert "move on" in d.said[-1] and "enough for tonight" in d.said[-1]
     assert d.step == "high_first"
 
 
@@ -157,7 +157,7 @@ def test_long_silence_gets_one_gentle_nudge_and_past_the_time_an_offer_never_a_c
     d.wait(30.0, talking=True)
     assert len(d.said) == n + 1
     d.wait(3.0)
-    assert len(d.said) == n + 2 and "next" in d.said[-1]
+    assert len(d.said) == n + 2 and "move on" in d.said[-1]
     assert d.windows[-1] == pytest.approx(d.t - 2.0, abs=0.2), "the offer takes an answer without the wake phrase"
     d.wait(600.0, talking=True)
     assert d.step == "high_first" and d.completed is None, "never cut off"
