@@ -50,7 +50,7 @@ def _heard(
 ) -> Iterator[Heard]:
     """Everything the listener hears in one mode, scored but not thresholded."""
     saved = recognizer.thresholds
-    listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases)
+    listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases, reference=saved)
     try:
         for frame in frames(chunks, FRAME_SAMPLES):
             heard = listener.process(frame, lambda _u: mode)

@@ -1,0 +1,76 @@
+"""Waking in a real kitchen: a phrase that only sounds like the wake phrase inside running talk does not wake
+the device, and a command followed by the clatter of dishes is still taken (real recordings, real decoding)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import voice_companion.listener as listener_module
+from tests.scenes import noise, recording, speak
+from voice_companion.audio import AudioChunk
+from voice_companion.detect import load_language
+from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
+from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.segmenter import FRAME_SAMPLES
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> PocketsphinxRecognizer:
+    return PocketsphinxRecognizer()
+
+
+def _room() -> np.ndarray:
+    """The kitchen of the soak run: kitchen, tap and dishes recordings end to end at -45 dBFS."""
+    room = np.concatenate([noise("kitchen"), noise("running_tap"), noise("doing_the_dishes")])
+    return room / np.sqrt(np.mean(room**2)) * 10 ** (-45 / 20)
+
+
+def _heard(recognizer: PocketsphinxRecognizer, audio: np.ndarray) -> list[Heard]:
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    listener = Listener(recognizer, load_language(), ["hey companion"])
+    found = []
+    for i in range(0, len(pcm) - FRAME_SAMPLES, FRAME_SAMPLES):
+        heard = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE), lambda _u: Mode.WAKE)
+        if heard is not None:
+            found.append(heard)
+    return found
+
+
+def _in_room(clip: np.ndarray, room_offset_seconds: float, seconds: float) -> np.ndarray:
+    room = _room()
+    start = int(room_offset_seconds * RATE)
+    audio = room[start : start + int(seconds * RATE)].copy()
+    audio[RATE : RATE + len(clip)] += clip
+    return audio
+
+
+# "The conference is now locked", "... now unmuted": recorded telephone prompts in which the decoder finds
+# "hey companion" with a score above the wake threshold, the sentence going on after it.
+@pytest.mark.parametrize("name", ["conf-lockednow", "conf-now-unmuted"])
+@pytest.mark.parametrize("room_offset", [0.0, 95.0])
+def test_a_sound_alike_inside_a_sentence_does_not_wake(recognizer, monkeypatch, name, room_offset):
+    audio = _in_room(recording(f"speech/prompts/{name}.flac") * 0.8, room_offset, 7.0)
+    assert _heard(recognizer, audio) == []
+    # the same audio without the rule wakes it: the recording really is a near-miss for this decoder
+    monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
+    assert [h.wake_phrase for h in _heard(recognizer, audio)] == ["hey companion"]
+
+
+def test_the_wake_phrase_then_a_pause_still_wakes(recognizer):
+    audio = _in_room(speak("hey companion", "en-us", 160), 0.0, 5.0)
+    heard = _heard(recognizer, audio)
+    assert [(h.wake_phrase, h.intent) for h in heard] == [("hey companion", None)]
+
+
+# The soak run's half hours at 3 h and 7 h: dishes clatter right after "start a hug timer"; before, the
+# clatter counted as speech the command left unexplained, and the hug did not start.
+@pytest.mark.parametrize("room_offset", [10800.0, 25200.0])
+def test_a_command_followed_by_a_clatter_is_taken(recognizer, room_offset):
+    room_seconds = len(_room()) / RATE
+    offset = room_offset % (room_seconds - 60.0)
+    audio = _in_room(speak("hey companion, start a hug timer", "en-us", 160), offset, 12.0)
+    intents = [h.intent.name for h in _heard(recognizer, audio) if h.intent is not None]
+    assert intents == ["start_hug"]
