@@ -74,3 +74,22 @@ def test_a_command_followed_by_a_clatter_is_taken(recognizer, room_offset):
     audio = _in_room(speak("hey companion, start a hug timer", "en-us", 160), offset, 12.0)
     intents = [h.intent.name for h in _heard(recognizer, audio) if h.intent is not None]
     assert intents == ["start_hug"]
+
+
+def _soak_room_offset(block_start: float, at: float) -> float:
+    """Where the soak run's room recording stood one second before `at` (its blocks restart every minute)."""
+    n = len(_room())
+    return ((int(block_start) * RATE) % (n - 60 * RATE)) / RATE + (at - block_start) - 1.0
+
+
+# "3D audio enabled" over the soak's kitchen at 5.5 h and 5.9 h decodes as "hey companion, okay". With
+# nothing running and nothing asked, "okay" answers nothing: the device must not wake, nor reply.
+@pytest.mark.parametrize(("block_start", "at"), [(19980.0, 20030.63), (21240.0, 21254.31)])
+def test_an_answer_to_nothing_needs_a_surer_wake_phrase(recognizer, monkeypatch, block_start, at):
+    clip = recording("speech/prompts/confbridge-binaural-on.flac") * 0.8
+    audio = _in_room(clip, _soak_room_offset(block_start, at), 6.0)
+    assert _heard(recognizer, audio) == []
+    monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in _heard(recognizer, audio)] == [
+        ("hey companion", "yes")
+    ]

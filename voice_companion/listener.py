@@ -38,6 +38,10 @@ ACTIVITY_INTENTS = ("next", "ready", "yes", "no", "skip", "repeat", "pause", "re
 # What answers a question without the wake phrase. Ending the ritual is not among them: "we're ready" once
 # decoded as "that's enough" and ended an evening, so "that's enough" needs the wake phrase.
 ANSWER_INTENTS = ("ready", "yes", "no", "next", "skip", "repeat", "help", "time_left")
+# Answers to nothing: with nothing running and nothing asked, "hey companion, okay" is more likely talk that
+# sounds like it ("3D audio enabled" in the soak run, after which the device said it was not in the middle
+# of anything, in the middle of the couple's talk), so it needs the surer wake phrase too.
+BARE_ANSWERS = ("ready", "yes", "no")
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,12 @@ class Listener:
             score = min(score, min(checked) + allowance)
         return score
 
-    def _talk_goes_on(
-        self, wake: Sequence[Word], intent: Intent | None, command_score: float, utterance: Utterance
+    def _needs_surer_wake(
+        self, mode: Mode, wake: Sequence[Word], intent: Intent | None, command_score: float, utterance: Utterance
     ) -> bool:
-        """Talk after the wake phrase that is no command the device would take."""
+        """After the wake phrase: an answer when nothing was asked, or talk that is no command."""
+        if mode is Mode.WAKE and intent is not None and intent.name in BARE_ANSWERS:
+            return True
         command_threshold = (self.reference or self.recognizer.thresholds).command
         if intent is not None and command_score >= command_threshold:
             return False
@@ -231,7 +237,7 @@ class Listener:
         if (
             phrase is not None
             and mode in WAKE_MODES
-            and self._talk_goes_on(words[:n_wake], intent, command_score, utterance)
+            and self._needs_surer_wake(mode, words[:n_wake], intent, command_score, utterance)
         ):
             wake_score -= TALK_AFTER_WAKE_PENALTY
             if wake_score < thresholds.wake:
