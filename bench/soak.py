@@ -25,11 +25,11 @@ import soundfile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.scenes import SHARED_AUDIO, noise, recording, speak  # noqa: E402
+from tests.scenes import SHARED_AUDIO, SOAK_BLOCK_SECONDS, recording, soak_room, soak_room_sample, speak  # noqa: E402
 from voice_companion.bench.resources import status_mb  # noqa: E402
 
 RATE = 16000
-BLOCK_SECONDS = 60
+BLOCK_SECONDS = SOAK_BLOCK_SECONDS
 RITUAL_EVERY_SECONDS = 1800
 
 
@@ -41,8 +41,7 @@ def _speech_clips() -> list[np.ndarray]:
 def write_soak(path: Path, hours: float, seed: int = 1) -> int:
     """Write the soak audio block by block (never all in memory); returns how many hugs it asks for."""
     rng = random.Random(seed)
-    room = np.concatenate([noise("kitchen"), noise("running_tap"), noise("doing_the_dishes")])
-    room = room / np.sqrt(np.mean(room**2)) * 10 ** (-45 / 20)  # a quiet kitchen, -45 dBFS
+    room = soak_room()  # a quiet kitchen, -45 dBFS
     clips = _speech_clips()
     command = speak("hey companion, start a hug timer", "en-us", 160)
     blocks = int(hours * 3600 / BLOCK_SECONDS)
@@ -50,7 +49,7 @@ def write_soak(path: Path, hours: float, seed: int = 1) -> int:
     with soundfile.SoundFile(str(path), "w", RATE, 1, subtype="PCM_16", format="FLAC") as out:
         for b in range(blocks):
             start = b * BLOCK_SECONDS
-            offset = (start * RATE) % (len(room) - BLOCK_SECONDS * RATE)
+            offset = soak_room_sample(start)
             block = room[offset : offset + BLOCK_SECONDS * RATE].copy()
             if start % RITUAL_EVERY_SECONDS == 0:
                 block[RATE : RATE + len(command)] += command

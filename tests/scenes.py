@@ -34,6 +34,21 @@ def noise(name: str = "kitchen") -> np.ndarray:
     return samples
 
 
+SOAK_BLOCK_SECONDS = 60  # the soak run restarts its room recording at a new place every minute
+
+
+@functools.lru_cache(maxsize=1)
+def soak_room() -> np.ndarray:
+    """The soak run's kitchen: the kitchen, tap and dishes recordings end to end at -45 dBFS."""
+    room = np.concatenate([noise("kitchen"), noise("running_tap"), noise("doing_the_dishes")])
+    return room / np.sqrt(np.mean(room**2)) * 10 ** (-45 / 20)
+
+
+def soak_room_sample(block_start: int) -> int:
+    """Where in `soak_room()` the soak block starting at `block_start` seconds takes its noise from."""
+    return (block_start * RATE) % (len(soak_room()) - SOAK_BLOCK_SECONDS * RATE)
+
+
 def recording(relative: str) -> np.ndarray:
     samples, rate = soundfile.read(str(SHARED_AUDIO / relative), dtype="float32")
     return samples if rate == RATE else soxr.resample(samples, rate, RATE).astype(np.float32)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import voice_companion.listener as listener_module
-from tests.scenes import noise, recording, speak
+from tests.scenes import recording, soak_room, soak_room_sample, speak
 from voice_companion.audio import AudioChunk
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
@@ -22,12 +22,6 @@ def recognizer() -> PocketsphinxRecognizer:
     return PocketsphinxRecognizer()
 
 
-def _room() -> np.ndarray:
-    """The kitchen of the soak run: kitchen, tap and dishes recordings end to end at -45 dBFS."""
-    room = np.concatenate([noise("kitchen"), noise("running_tap"), noise("doing_the_dishes")])
-    return room / np.sqrt(np.mean(room**2)) * 10 ** (-45 / 20)
-
-
 def _heard(recognizer: PocketsphinxRecognizer, audio: np.ndarray) -> list[Heard]:
     pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
     listener = Listener(recognizer, load_language(), ["hey companion"])
@@ -40,11 +34,16 @@ def _heard(recognizer: PocketsphinxRecognizer, audio: np.ndarray) -> list[Heard]
 
 
 def _in_room(clip: np.ndarray, room_offset_seconds: float, seconds: float) -> np.ndarray:
-    room = _room()
+    """`clip` one second into the soak run's kitchen, taken from `room_offset_seconds` on."""
     start = int(room_offset_seconds * RATE)
-    audio = room[start : start + int(seconds * RATE)].copy()
+    audio = soak_room()[start : start + int(seconds * RATE)].copy()
     audio[RATE : RATE + len(clip)] += clip
     return audio
+
+
+def _soak_room_offset(block_start: float, at: float) -> float:
+    """Where the soak run's room recording stood one second before `at`, in the block from `block_start`."""
+    return soak_room_sample(int(block_start)) / RATE + (at - block_start) - 1.0
 
 
 # "The conference is now locked", "... now unmuted": recorded telephone prompts in which the decoder finds
@@ -69,17 +68,10 @@ def test_the_wake_phrase_then_a_pause_still_wakes(recognizer):
 # clatter counted as speech the command left unexplained, and the hug did not start.
 @pytest.mark.parametrize("room_offset", [10800.0, 25200.0])
 def test_a_command_followed_by_a_clatter_is_taken(recognizer, room_offset):
-    room_seconds = len(_room()) / RATE
-    offset = room_offset % (room_seconds - 60.0)
+    offset = _soak_room_offset(room_offset, room_offset + 1.0)  # the soak says it one second into the block
     audio = _in_room(speak("hey companion, start a hug timer", "en-us", 160), offset, 12.0)
     intents = [h.intent.name for h in _heard(recognizer, audio) if h.intent is not None]
     assert intents == ["start_hug"]
-
-
-def _soak_room_offset(block_start: float, at: float) -> float:
-    """Where the soak run's room recording stood one second before `at` (its blocks restart every minute)."""
-    n = len(_room())
-    return ((int(block_start) * RATE) % (n - 60 * RATE)) / RATE + (at - block_start) - 1.0
 
 
 # "3D audio enabled" over the soak's kitchen at 5.5 h and 5.9 h decodes as "hey companion, okay". With
