@@ -66,21 +66,17 @@ class Probe:
 
         app.source = frames()
         app.request_stop = source.stop
-        process, understand, synthesize = companion.process, companion.listener.understand, companion.voice.synthesize
+        process = companion.process
 
-        def timed_understand(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            start = time.monotonic()
-            try:
-                return understand(*args, **kwargs)
-            finally:
-                self._decode += time.monotonic() - start
+        def timed(call, spent: str):  # noqa: ANN001, ANN202 - `call`, adding its wall time to self.<spent>
+            def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                start = time.monotonic()
+                try:
+                    return call(*args, **kwargs)
+                finally:
+                    setattr(self, spent, getattr(self, spent) + time.monotonic() - start)
 
-        def timed_synthesize(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            start = time.monotonic()
-            try:
-                return synthesize(*args, **kwargs)
-            finally:
-                self._speak += time.monotonic() - start
+            return wrapper
 
         def timed_process(frame):  # noqa: ANN001, ANN202
             self._decode = self._speak = 0.0
@@ -91,8 +87,8 @@ class Probe:
             return out
 
         companion.process = timed_process
-        companion.listener.understand = timed_understand
-        companion.voice.synthesize = timed_synthesize
+        companion.listener.understand = timed(companion.listener.understand, "_decode")
+        companion.voice.synthesize = timed(companion.voice.synthesize, "_speak")
 
 
 def _spans(samples: np.ndarray, block: float = 0.02, threshold: float = 300) -> list[tuple[float, float]]:
