@@ -206,10 +206,9 @@ class RitualRun:
         step = self._step
         early = self._phase == "line" or (self._phase == "turn" and now - self._from < SWAP_RESTARTS_WITHIN_SECONDS)
         if step.who != "both" and early and (step.kind == "turn" or (step.kind == "question" and not self._answerer)):
-            if step.kind == "question" and self._question is not None:
-                self._step_line = [self._say(step.line, self._who(), question=self._question.text)]
-            else:
-                self._step_line = [self._say(step.line, self._who())]
+            asked = self._question if step.kind == "question" else None
+            question = {"question": asked.text} if asked is not None else {}
+            self._step_line = [self._say(step.line, self._who(), **question)]
             actions += self._line(self._step_line, "turn")
         return actions
 
