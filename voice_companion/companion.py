@@ -221,7 +221,7 @@ class Companion:
             self.activity is not None
             and heard.wake_phrase is None
             and heard.intent.name in ("enough", "cancel")
-            and heard.score < self.listener.recognizer.thresholds.wake
+            and heard.score < self.listener.recognizer.thresholds.sure
         )
 
     def handle(self, intent: Intent, now: float) -> None:

@@ -156,7 +156,7 @@ class Listener:
         """A bare "stop" over the device's own voice: the microphone also hears the device, whose words
         can pass for a command, so a bare stop must be short and as certain as a wake phrase."""
         speech = utterance.speech_end_seconds - utterance.speech_start_seconds
-        return intent.name == "cancel" and speech <= MAX_BARE_STOP_SECONDS and score >= self.recognizer.thresholds.wake
+        return intent.name == "cancel" and speech <= MAX_BARE_STOP_SECONDS and score >= self.recognizer.thresholds.sure
 
     def _command_score(self, words: Sequence[Word]) -> float:
         """Mean word score, capped by the worst long word plus the engine's allowance when it gives one:
@@ -168,6 +168,14 @@ class Listener:
         if allowance is not None and checked:
             score = min(score, min(checked) + allowance)
         return score
+
+    def _fit(self, words: Sequence[Word], utterance: Utterance, wake: bool) -> float:
+        """The recognizer's second look at the words, when it has one: a penalty for phones that fit badly."""
+        fit = getattr(self.recognizer, "phrase_fit", None)
+        if fit is None:
+            return 0.0
+        text = " ".join(w.text for w in words)
+        return float(fit(utterance.samples, words[0].start_seconds, words[-1].end_seconds, text, wake))
 
     def _needs_surer_wake(
         self, mode: Mode, wake: Sequence[Word], intent: Intent | None, command_score: float, utterance: Utterance
@@ -197,6 +205,8 @@ class Listener:
         wake_score = 0.0
         if phrase is not None:
             wake_score = mean_score(words[:n_wake])
+            if wake_score >= thresholds.wake:  # only a phrase that could pass gets the (costlier) second look
+                wake_score += self._fit(words[:n_wake], utterance, wake=True)
             if wake_score < thresholds.wake:
                 _LOGGER.debug("wake rejected: %r score %.2f", phrase, wake_score)
                 if mode not in OPEN_MODES:
@@ -222,6 +232,10 @@ class Listener:
                 and _unexplained_seconds(words, utterance, trailing=phrase is None) > MAX_UNEXPLAINED_SPEECH_SECONDS
             ):
                 candidate = None
+            if candidate is not None and command_score >= thresholds.command and mode not in STEERING_MODES:
+                # the full grammar forces other talk into some command: a second look at its phones. The
+                # steering grammars are a handful of short phrases, said when asked or after the wake phrase.
+                command_score += self._fit(rest, utterance, wake=False)
             if candidate is not None and command_score >= thresholds.command:
                 if (
                     mode is not Mode.SPEAKING

@@ -14,14 +14,12 @@ AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
 NEAR_MISS = AUDIO / "speech" / "not_wake_words"
 
 # Issue 3 is still open: at its default thresholds the listener misses most real "hey computer" clips in
-# 10 dB kitchen noise, one near-miss recording wakes it as "hey companion" (score -2.6, threshold -3.0),
-# and one piece of a LibriVox reading decodes as "what can you do" (score -4.1, threshold -4.5).
+# 10 dB kitchen noise, and one piece of a LibriVox reading decodes as "what can you do" (score -4.1 with the
+# phone-fit check, threshold -4.5: its phones fit as well as a real command's). A near-miss recording heard
+# as "hey companion" was marked here too, until the phone-fit check (engines/pocketsphinx_align.py).
 # strict=True makes the suite fail as soon as one passes, so a marker cannot outlive its defect.
 MISSES_HEY_COMPUTER = pytest.mark.xfail(
     strict=True, reason="issue 3: pocketsphinx misses real 'hey computer' clips in 10 dB kitchen noise"
-)
-WAKES_ON_A_NEAR_MISS = pytest.mark.xfail(
-    strict=True, reason="issue 3: one near-miss recording in 10 dB kitchen noise is heard as 'hey companion'"
 )
 TAKES_A_READING_FOR_HELP = pytest.mark.xfail(
     strict=True, reason="issue 3: a LibriVox sentence in 10 dB kitchen noise is heard as 'what can you do'"
@@ -49,7 +47,6 @@ def test_hey_computer_clips_in_kitchen_noise_wake_the_listener(kitchen):
     assert len(outcome.false_alarm_scores) == 0
 
 
-@WAKES_ON_A_NEAR_MISS
 def test_near_miss_phrases_do_not_wake_the_listener(kitchen):
     # "a cheddar block", "you better talk", "tablecloth"...: recorded as near-misses of "hey chatterbox",
     # which the model cannot spell; the product's phrase and a real two-word keyword stand in for it
@@ -60,6 +57,9 @@ def test_near_miss_phrases_do_not_wake_the_listener(kitchen):
     pcm, _ = _stream(clips, "background", "", kitchen, 2)
     found = list(detect_wake(chunks_of(pcm), recognizer, phrases))
     assert found == []
+    # without the phone-fit check some of them wake it: the check is what keeps them out
+    recognizer.phrase_fit = None
+    assert list(detect_wake(chunks_of(pcm), recognizer, phrases)) != []
 
 
 @TAKES_A_READING_FOR_HELP

@@ -42,6 +42,13 @@ class Thresholds:
 
     wake: float
     command: float
+    # what a command without the wake phrase needs when it must be as sure as one (a bare "stop" over the
+    # device's own voice, ending a ritual from an answer window); the wake threshold when not given
+    sure_command: float | None = None
+
+    @property
+    def sure(self) -> float:
+        return self.wake if self.sure_command is None else self.sure_command
 
 
 class Recognizer(Protocol):
