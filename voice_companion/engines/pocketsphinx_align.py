@@ -1,11 +1,12 @@
 """A second look at words the grammar found: force-align their phones to the audio and see how well they fit.
 
-The grammar decoder must explain every utterance with its phrases, so it finds "alexa" in "a lecture" and
-"what can you do" in a sentence read aloud, and scores each word as a whole: phones that fit badly hide in
-the average. Aligning the words alone, phone by phone, gives each phone's acoustic score against the best
-the model could do in the same frames. Real wake phrases and commands fit their phones; talk that only
-sounds like them leaves phones badly fitted. On the real wake recordings at 10 dB kitchen noise this cut
-the misses at no false alarm by about a third (docs/benchmarks.md).
+The grammar decoder must explain every utterance with its phrases, so it finds a wake phrase in talk that
+only sounds like it and "what can you do" in a sentence read aloud, and scores each word as a whole: phones
+that fit badly hide in the average. Aligning the words alone, phone by phone, gives each phone's acoustic
+score against the best the model could do in the same frames. Real wake phrases and commands fit their
+phones; talk that only sounds like them leaves phones badly fitted. On the real wake recordings at 10 dB
+kitchen noise this cut the misses at no false alarm from 76 % to 42 % (mean of seven keywords), and
+unrelated sentences taken as commands from 8.5 % to 1.0 % (docs/benchmarks.md).
 """
 
 from __future__ import annotations
