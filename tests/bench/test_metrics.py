@@ -24,6 +24,14 @@ def test_det_curve_counts_misses_and_false_alarms_per_threshold():
     assert by_thr[math.inf].miss_rate == 1.0
 
 
+def test_a_false_alarm_scored_minus_infinity_is_no_threshold():
+    # a phrase whose phones could not be aligned scores -inf: it must not make every unheard clip count as heard
+    outcome = metrics.WakeOutcome(np.array([0.9, -math.inf]), np.array([-math.inf, 0.2]), background_hours=1.0)
+    curve = metrics.det_curve(outcome)
+    assert [p.threshold for p in curve] == [0.2, 0.9, math.inf]
+    assert curve[0].miss_rate == pytest.approx(1 / 2) and curve[0].false_alarms == 1
+
+
 def test_operating_point_takes_the_fewest_misses_within_the_false_alarm_limit():
     outcome = metrics.WakeOutcome(np.array([0.9, 0.5, -math.inf]), np.array([0.7, 0.2]), background_hours=2.0)
     curve = metrics.det_curve(outcome)

@@ -96,7 +96,9 @@ def det_curve(outcome: WakeOutcome) -> list[DetPoint]:
     """Miss rate and false alarms per hour when accepting detections with score >= threshold."""
     targets = np.sort(outcome.target_scores)
     fas = np.sort(outcome.false_alarm_scores)
-    finite = np.concatenate([targets[np.isfinite(targets)], fas])
+    # a score of minus infinity (a phrase whose phones could not be aligned at all) is no report: it must not
+    # become a threshold at which every such clip counts as heard
+    finite = np.concatenate([targets[np.isfinite(targets)], fas[np.isfinite(fas)]])
     thresholds = np.concatenate([np.unique(finite), [math.inf]])
     hours = outcome.background_hours
     points = []
