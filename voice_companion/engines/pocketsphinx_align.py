@@ -49,21 +49,26 @@ class Phone:
     score: int  # the alignment's log score, relative to the best state of each frame: 0 at best, lower is worse
 
 
+def model_decoder(model_dir: str, **settings: object) -> Decoder:
+    """A quiet decoder on the model folder's acoustic model and dictionary, with no language model."""
+    return Decoder(
+        Config(
+            hmm=os.path.join(model_dir, "en-us"),
+            dict=os.path.join(model_dir, "cmudict-en-us.dict"),
+            lm=None,
+            loglevel="FATAL",
+            **settings,
+        )
+    )
+
+
 class PhoneAligner:
     """Its own decoder, so the grammar decoder's running state (its cepstral mean) is not disturbed."""
 
     def __init__(self, model_dir: str) -> None:
-        self._decoder = Decoder(
-            Config(
-                hmm=os.path.join(model_dir, "en-us"),
-                dict=os.path.join(model_dir, "cmudict-en-us.dict"),
-                lm=None,
-                # the best-path pass can give a phone a single frame, which the state alignment then cannot
-                # fit ("impossible duration"), failing on real phrases depending on what came before
-                bestpath=False,
-                loglevel="FATAL",
-            )
-        )
+        # the best-path pass can give a phone a single frame, which the state alignment then cannot fit
+        # ("impossible duration"), failing on real phrases depending on what came before
+        self._decoder = model_decoder(model_dir, bestpath=False)
 
     def align(self, samples: np.ndarray, text: str) -> list[Phone] | None:
         """The phones of `text` in `samples`, silence left out; None when the text cannot be fitted."""

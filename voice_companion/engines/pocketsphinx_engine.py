@@ -8,11 +8,18 @@ import os
 import re
 
 import numpy as np
-from pocketsphinx import Config, Decoder, get_model_path
+from pocketsphinx import get_model_path
 
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.engines.base import Grammar, Hypothesis, Thresholds, Word
-from voice_companion.engines.pocketsphinx_align import COMMAND_FIT, PAD_SECONDS, WAKE_FIT, PhoneAligner, fit_penalty
+from voice_companion.engines.pocketsphinx_align import (
+    COMMAND_FIT,
+    PAD_SECONDS,
+    WAKE_FIT,
+    PhoneAligner,
+    fit_penalty,
+    model_decoder,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,13 +52,7 @@ class PocketsphinxRecognizer:
 
     def __init__(self, model_dir: str | None = None, thresholds: Thresholds | None = None) -> None:
         base = model_dir or os.path.join(get_model_path(), "en-us")
-        config = Config(
-            hmm=os.path.join(base, "en-us"),
-            dict=os.path.join(base, "cmudict-en-us.dict"),
-            lm=None,
-            loglevel="FATAL",
-        )
-        self._decoder = Decoder(config)
+        self._decoder = model_decoder(base)
         self._decoder.add_allphone_file(PHONE_LOOP, os.path.join(base, "en-us-phone.lm.bin"))
         self._grammars: set[str] = set()
         self._aligner = PhoneAligner(base)
