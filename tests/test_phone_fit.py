@@ -11,6 +11,7 @@ import pytest
 from pocketsphinx import get_model_path
 
 from tests.scenes import speak
+from voice_companion.audio import float_to_int16
 from voice_companion.bench.sources import read_audio, wake_clips
 from voice_companion.bench.streams import chunks_of
 from voice_companion.detect import build_recognizer, recognize_commands
@@ -34,7 +35,7 @@ def aligner() -> PhoneAligner:
 
 
 def _pcm(path: Path) -> np.ndarray:
-    return (np.clip(read_audio(path), -1, 1) * 32767).astype(np.int16)
+    return float_to_int16(read_audio(path))
 
 
 def test_real_recordings_of_a_word_fit_its_phones_better_than_another_words(aligner):
@@ -82,7 +83,7 @@ def _taken_as_commands(recognizer) -> list[str]:
     for text, voice, speed in UNRELATED:
         pause = np.zeros(RATE, dtype=np.float32)
         audio = np.concatenate([pause, speak(text, voice, speed), pause, pause])
-        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+        pcm = float_to_int16(audio)
         taken += [f"{text!r} as {hit.intent}" for hit in recognize_commands(chunks_of(pcm), recognizer)]
     return taken
 

@@ -8,7 +8,7 @@ import pytest
 
 import voice_companion.listener as listener_module
 from tests.scenes import recording, soak_room, soak_room_sample, speak
-from voice_companion.audio import AudioChunk
+from voice_companion.audio import AudioChunk, float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
 from voice_companion.listener import Heard, Listener, Mode
@@ -23,7 +23,7 @@ def recognizer() -> PocketsphinxRecognizer:
 
 
 def _heard(recognizer: PocketsphinxRecognizer, audio: np.ndarray) -> list[Heard]:
-    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    pcm = float_to_int16(audio)
     listener = Listener(recognizer, load_language(), ["hey companion"])
     found = []
     for i in range(0, len(pcm) - FRAME_SAMPLES, FRAME_SAMPLES):
