@@ -38,6 +38,35 @@ def test_korean_word_through_a_grammar(korean: VoskRecognizer, word: str) -> Non
     assert all(0.0 <= w.score <= 1.0 for w in hypothesis.words)
 
 
+def test_word_times_count_from_each_utterance(korean: VoskRecognizer) -> None:
+    """A KaldiRecognizer counts time from the first sample it was ever fed; the listener needs times within
+    the utterance (where the wake phrase ends, how much speech no word explains)."""
+    grammar = Grammar("ko_times", "", ("안녕하세요", "아니요", "감사합니다"))
+    audio = _utterance("안녕하세요")
+    spans = []
+    for _ in range(3):
+        hypothesis = korean.decode(audio, grammar)
+        assert hypothesis is not None
+        spans.append((hypothesis.words[0].start_seconds, hypothesis.words[0].end_seconds))
+    # the word is spoken from 0.5 s (vosk may place its start a little earlier after an earlier utterance)
+    assert all(0.3 < start < 0.8 and 1.4 < end < 2.0 for start, end in spans), spans
+
+
+def test_a_stream_fed_frame_by_frame_keeps_words_vosk_closed_on_its_own(korean: VoskRecognizer) -> None:
+    """Fed 20 ms at a time, vosk ends results at its own endpoints inside the utterance: none is lost."""
+    grammar = Grammar("ko_stream", "", ("안녕하세요", "아니요", "감사합니다"))
+    words = ("안녕하세요", "아니요", "감사합니다")
+    audio = np.concatenate([_utterance(w) for w in words])
+    korean.decode(_utterance("아니요"), grammar)  # the recogniser has heard something before
+    stream = korean.stream(grammar)
+    for i in range(0, len(audio), 320):
+        stream.feed(audio[i : i + 320])
+    hypothesis = stream.finish()
+    assert hypothesis is not None and hypothesis.text == " ".join(words)
+    starts = [w.start_seconds for w in hypothesis.words]
+    assert all(0.3 < start - 3 * i < 0.8 for i, start in enumerate(starts)), starts  # 0.5 s into each 3 s part
+
+
 def test_vocabulary_check(korean: VoskRecognizer) -> None:
     missing = korean.check_vocabulary({"안녕하세요", "zzzqx"})
     assert "zzzqx" in missing and "안녕하세요" not in missing

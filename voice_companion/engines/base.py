@@ -1,4 +1,5 @@
-"""The recogniser interface: decode one utterance against a grammar, with a score per word."""
+"""The recogniser interface: decode one utterance against a grammar, with a score per word. The utterance is
+handed over as it is spoken (a stream fed frame by frame) or all at once."""
 
 from __future__ import annotations
 
@@ -51,6 +52,15 @@ class Thresholds:
         return self.wake if self.sure_command is None else self.sure_command
 
 
+class Stream(Protocol):
+    """One utterance, handed over as it arrives; the engine decodes it then (vosk) or at `finish`
+    (pocketsphinx). Word times count from its first sample."""
+
+    def feed(self, samples: np.ndarray) -> None: ...
+
+    def finish(self) -> Hypothesis | None: ...
+
+
 class Recognizer(Protocol):
     name: str
     thresholds: Thresholds
@@ -59,7 +69,13 @@ class Recognizer(Protocol):
         """The words the model does not know."""
         ...
 
-    def decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None: ...
+    def stream(self, grammar: Grammar) -> Stream:
+        """Start decoding an utterance. One at a time: starting another (or `decode`) drops an unfinished one."""
+        ...
+
+    def decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None:
+        """The whole utterance at once: the same as one stream fed all of it."""
+        ...
 
 
 def mean_score(words: tuple[Word, ...] | list[Word]) -> float:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from voice_companion.audio import SAMPLE_RATE
 from voice_companion.engines.base import Grammar, Hypothesis, Thresholds, Word
 from voice_companion.engines.grammar import validate_vosk_grammar
 from voice_companion.errors import CompanionError
@@ -44,7 +47,8 @@ class VoskRecognizer:
         except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
             raise CompanionError(f"{model_dir}: vosk could not load this model ({exc}); download it again") from None
         self._vosk = vosk
-        self._recognizers: dict[str, object] = {}
+        self._recognizers: dict[str, _Kaldi] = {}
+        self._open: _Stream | None = None
         self.thresholds = thresholds or Thresholds(wake=0.6, command=0.5)
 
     def knows(self, word: str) -> bool:
@@ -53,28 +57,79 @@ class VoskRecognizer:
     def check_vocabulary(self, words: set[str]) -> set[str]:
         return {w for w in words if not self.knows(w)}
 
-    def _recognizer(self, grammar: Grammar) -> object:
+    def _recognizer(self, grammar: Grammar) -> _Kaldi:
         if grammar.name not in self._recognizers:
             # unknown words would only be dropped with a warning; [unk] catches everything else
             phrases = [w for w in grammar.words if not w.strip() or self.knows(w)]
             text = json.dumps(phrases + ([UNKNOWN] if self.knows(UNKNOWN) else []), ensure_ascii=False)
             validate_vosk_grammar(text)
-            recognizer = self._vosk.KaldiRecognizer(self._model, 16000, text)
+            recognizer = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, text)
             recognizer.SetWords(True)
-            self._recognizers[grammar.name] = recognizer
+            self._recognizers[grammar.name] = _Kaldi(recognizer)
         return self._recognizers[grammar.name]
 
+    def stream(self, grammar: Grammar) -> _Stream:
+        if self._open is not None:
+            self._open.drop()
+        self._open = _Stream(self, self._recognizer(grammar))
+        return self._open
+
     def decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None:
-        recognizer = self._recognizer(grammar)
-        recognizer.AcceptWaveform(samples.astype(np.int16, copy=False).tobytes())
-        result = json.loads(recognizer.FinalResult())
+        stream = self.stream(grammar)
+        stream.feed(samples)
+        return stream.finish()
+
+
+@dataclass
+class _Kaldi:
+    """A KaldiRecognizer, kept for its grammar, and how many samples it was fed: its word times count from
+    the first."""
+
+    recognizer: Any
+    fed_samples: int = 0
+
+
+class _Stream:
+    """A KaldiRecognizer fed as the audio arrives. It may close a result of its own mid-way (its own endpoint):
+    those words are kept. Its word times count from the first sample it was ever fed, so the samples fed to
+    it before this utterance are taken off."""
+
+    def __init__(self, owner: VoskRecognizer, kaldi: _Kaldi) -> None:
+        self._owner = owner
+        self._kaldi = kaldi
+        self._offset = kaldi.fed_samples / SAMPLE_RATE
+        self._words: list[dict] = []
+        self._open = True
+
+    def feed(self, samples: np.ndarray) -> None:
+        if not self._open:
+            raise RuntimeError("this utterance's stream was already finished or dropped")
+        recognizer = self._kaldi.recognizer
+        if recognizer.AcceptWaveform(samples.astype(np.int16, copy=False).tobytes()):
+            self._words += json.loads(recognizer.Result()).get("result", [])
+        self._kaldi.fed_samples += len(samples)
+
+    def _close(self) -> None:
+        self._words += json.loads(self._kaldi.recognizer.FinalResult()).get("result", [])
+        self._open = False
+        if self._owner._open is self:
+            self._owner._open = None
+
+    def drop(self) -> None:
+        if self._open:
+            self._close()
+
+    def finish(self) -> Hypothesis | None:
+        if not self._open:
+            raise RuntimeError("this utterance's stream was already finished or dropped")
+        self._close()
         words = tuple(
             Word(
                 w["word"],
-                float(w["start"]),
-                float(w["end"]),
+                float(w["start"]) - self._offset,
+                float(w["end"]) - self._offset,
                 -1.0 if w["word"] == UNKNOWN else float(w.get("conf", 1.0)),
             )
-            for w in result.get("result", [])
+            for w in self._words
         )
         return Hypothesis(words) if words else None
