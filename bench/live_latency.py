@@ -8,7 +8,8 @@ the sink, records the sink, and prints for each reply:
 
 - total: end of the command on the sink to the first sound of the reply on the sink (from the recording);
 - endpoint: audio time from the end of speech (as the microphone heard it) to the segmenter's decision;
-- decode / speak: wall time in the recogniser and in speech synthesis for that decision;
+- decode / speak: wall time in the recogniser and in speech synthesis for that decision (decoding while
+  the person speaks, as vosk does, is not in it: only what is left at the endpoint);
 - audio path: the rest (microphone buffers and queue, speaker buffers, sound server).
 
 `--cold` starts with an empty speech cache (a fresh device). Prints figures; asserts nothing.
@@ -87,7 +88,7 @@ class Probe:
             return out
 
         companion.process = timed_process
-        companion.listener.understand = timed(companion.listener.understand, "_decode")
+        companion.listener.conclude = timed(companion.listener.conclude, "_decode")
         companion.voice.synthesize = timed(companion.voice.synthesize, "_speak")
 
 

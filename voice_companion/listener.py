@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voice_companion.audio import AudioChunk
-from voice_companion.engines.base import Grammar, Hypothesis, Recognizer, Thresholds, Word, mean_score
+from voice_companion.engines.base import Grammar, Hypothesis, Recognizer, Stream, Thresholds, Word, mean_score
 from voice_companion.errors import CompanionError
 from voice_companion.intents import CommandLanguage, Intent, wake_phrase_words
 from voice_companion.segmenter import FRAME_SAMPLES, FRAME_SECONDS, Segmenter, SegmenterSettings, Utterance
@@ -56,8 +56,25 @@ class Heard:
     wake_score: float | None = None  # of the wake phrase alone, when it was heard
 
 
-def _rule_name(phrase: str) -> str:
-    return "w_" + "_".join(phrase.split()).replace("'", "")
+class _Decoding:
+    """The utterance in progress, streamed to the recogniser as it is spoken."""
+
+    def __init__(self, stream: Stream, mode: Mode, start_seconds: float) -> None:
+        self.stream = stream
+        self.mode = mode
+        self.start_seconds = start_seconds
+        self.n_samples = 0
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.stream.feed(samples)
+        self.n_samples += len(samples)
+
+    def covers(self, utterance: Utterance, mode: Mode) -> bool:
+        return (
+            mode is self.mode
+            and self.start_seconds == utterance.start_seconds
+            and self.n_samples == len(utterance.samples)
+        )
 
 
 def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> dict[Mode, Grammar]:
@@ -138,16 +155,38 @@ class Listener:
             _LOGGER.warning("the %s model does not know these command words: %s", recognizer.name, sorted(unknown))
         self.grammars = build_grammars(language, self.wake_phrases)
         self.segmenter = Segmenter(segmenter_settings)
+        self._decoding: _Decoding | None = None
 
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
-        """`mode_for` picks the grammar for a finished utterance from when it was spoken."""
+        """`mode_for` picks the grammar for an utterance from when it was spoken. The recogniser is handed the
+        utterance from its onset, with the grammar picked then, so an engine that decodes as the audio arrives
+        (vosk) has little left to do at the endpoint."""
+        in_speech = self.segmenter.in_speech
         utterance = self.segmenter.process(frame)
+        if in_speech and self._decoding is not None:
+            self._decoding.feed(frame.samples)  # the frame belongs to the utterance, also when it ended it
+        elif not in_speech and self.segmenter.in_speech:
+            self._begin(mode_for)
         if utterance is None:
             return None
-        return self.understand(utterance, mode_for(utterance))
+        return self.conclude(utterance, mode_for(utterance))
 
-    def understand(self, utterance: Utterance, mode: Mode) -> Heard | None:
-        hypothesis = self.recognizer.decode(utterance.samples, self.grammars[mode])
+    def _begin(self, mode_for: Callable[[Utterance], Mode]) -> None:
+        so_far = self.segmenter.so_far()
+        assert so_far is not None
+        mode = mode_for(so_far)
+        self._decoding = _Decoding(self.recognizer.stream(self.grammars[mode]), mode, so_far.start_seconds)
+        self._decoding.feed(so_far.samples)
+
+    def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None:
+        """What a finished utterance says. It was streamed to the recogniser as it came, unless the grammar
+        picked at its onset is not the one for the whole of it (the device started speaking meanwhile) or it was
+        not followed from its first sample: then it is decoded now, whole."""
+        decoding, self._decoding = self._decoding, None
+        if decoding is not None and decoding.covers(utterance, mode):
+            hypothesis = decoding.stream.finish()
+        else:
+            hypothesis = self.recognizer.decode(utterance.samples, self.grammars[mode])
         if hypothesis is None:
             return None
         return self._interpret(hypothesis, utterance, mode)

@@ -123,6 +123,14 @@ class Segmenter:
             return self._finish(frame.end_seconds)
         return None
 
+    def so_far(self) -> Utterance | None:
+        """The utterance in progress, up to the last frame (None between utterances)."""
+        if self._active is None:
+            return None
+        samples = np.concatenate(self._active)
+        now = self._active_start + len(self._active) * FRAME_SECONDS
+        return Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now)
+
     def _finish(self, now: float) -> Utterance | None:
         assert self._active is not None
         samples = np.concatenate(self._active)
