@@ -8,11 +8,9 @@ the sink, records the sink, and prints for each reply:
 
 - total: end of the command on the sink to the first sound of the reply on the sink (from the recording);
 - endpoint: audio time from the end of speech (as the microphone heard it) to the segmenter's decision;
-- judge: wall time the listener took to judge the utterance (decoding and the phone-fit check). It starts
-  0.2 s after the end of speech, while the endpoint is still awaited (listener.JUDGED_AFTER_SECONDS), so
-  it overlaps the endpoint wait; frames that arrive meanwhile wait in the microphone queue;
-- speak / other compute: wall time of the decision's frame in speech synthesis and in everything else;
-- audio path: the rest (microphone buffers and the queue, speaker buffers, sound server).
+- decode / speak: wall time in the recogniser and in speech synthesis for that decision (decoding while
+  the person speaks, as vosk does, is not in it: only what is left at the endpoint);
+- audio path: the rest (microphone buffers and queue, speaker buffers, sound server).
 
 `--cold` starts with an empty speech cache (a fresh device). Prints figures; asserts nothing.
 """
@@ -46,7 +44,7 @@ class Decision:
     frame_end_seconds: float
     wall_start: float
     wall_end: float
-    judge_seconds: float
+    decode_seconds: float
     speak_seconds: float
 
 
@@ -56,9 +54,8 @@ class Probe:
     def __init__(self, app) -> None:  # noqa: ANN001
         self.levels: list[tuple[float, float]] = []  # (audio end time, dBFS) of every frame heard
         self.decisions: list[Decision] = []
-        self._judged = 0.0
+        self._decode = 0.0
         self._speak = 0.0
-        self._heard = False
         companion = app.companion
         source = app.source
 
@@ -82,33 +79,16 @@ class Probe:
 
             return wrapper
 
-        listen = companion.listener.process
-
-        def noted_listen(*args):  # noqa: ANN002, ANN202
-            heard = listen(*args)
-            self._heard = heard is not None
-            return heard
-
-        def timed_judge(*args):  # noqa: ANN002, ANN202 - the last judgement's wall time (it may precede the decision)
-            start = time.monotonic()
-            try:
-                return judge(*args)
-            finally:
-                self._judged = time.monotonic() - start
-
         def timed_process(frame):  # noqa: ANN001, ANN202
-            self._speak = 0.0
-            self._heard = False
+            self._decode = self._speak = 0.0
             start = time.monotonic()
             out = process(frame)
-            if out and self._heard:
-                self.decisions.append(Decision(frame.end_seconds, start, time.monotonic(), self._judged, self._speak))
+            if out and self._decode:
+                self.decisions.append(Decision(frame.end_seconds, start, time.monotonic(), self._decode, self._speak))
             return out
 
-        judge = companion.listener.judge
         companion.process = timed_process
-        companion.listener.process = noted_listen
-        companion.listener.judge = timed_judge
+        companion.listener.conclude = timed(companion.listener.conclude, "_decode")
         companion.voice.synthesize = timed(companion.voice.synthesize, "_speak")
 
 
@@ -161,9 +141,9 @@ def measure(env: dict[str, str], app, probe: Probe, work: Path, text: str) -> di
     figures = {
         "total": total,
         "endpoint": endpoint,
-        "judge": decision.judge_seconds,
+        "decode": decision.decode_seconds,
         "speak": decision.speak_seconds,
-        "other compute": compute - decision.speak_seconds,
+        "other compute": compute - decision.decode_seconds - decision.speak_seconds,
         "audio path": total - endpoint - compute,
     }
     print("  " + f"{text!r}: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in figures.items()))

@@ -1,20 +1,18 @@
 """The listener hands each utterance to the recogniser as it is spoken (vosk decodes it then; pocketsphinx
 collects it and decodes it whole at the end, see engines/pocketsphinx_engine.py). The words must be the same
-as when the whole utterance is decoded at once. The listener judges an utterance 0.2 s after its speech ends,
-while the endpoint is still awaited, and gives out what it heard at the endpoint."""
+as when the whole utterance is decoded at once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from tests.scenes import RATE, Scene, recording, speak
+from tests.scenes import RATE, Scene, recording
 from voice_companion.audio import AudioChunk, float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import JUDGED_AFTER_SECONDS, Heard, Listener, Mode, build_grammars
+from voice_companion.listener import Heard, Listener, Mode, build_grammars
 from voice_companion.segmenter import FRAME_SAMPLES, Utterance
 
 
@@ -85,64 +83,3 @@ def test_an_utterance_judged_by_another_grammar_at_its_end_is_decoded_again_whol
     assert modes[0] is Mode.WAKE and modes[-1] is Mode.SPEAKING
     assert recognizer.whole_decodes == 1
     assert [(h.wake_phrase, h.intent.name if h.intent else None) for h in heard] == [("hey companion", "help")]
-
-
-class _JudgeLog:
-    """Notes when the listener judges an utterance: the frame being processed, and the audio it judged."""
-
-    def __init__(self, listener: Listener) -> None:
-        self.calls: list[tuple[float, float]] = []  # (audio time of the frame, end of the judged audio)
-        self.now = 0.0
-        judge = listener.judge
-
-        def logged(utterance: Utterance, mode: Mode) -> Heard | None:
-            self.calls.append((self.now, utterance.start_seconds + utterance.seconds))
-            return judge(utterance, mode)
-
-        listener.judge = logged  # type: ignore[method-assign]
-
-
-def _listen_logged(listener: Listener, log: _JudgeLog, pcm: np.ndarray) -> list[Heard]:
-    heard = []
-    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        frame = AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE)
-        log.now = frame.end_seconds
-        result = listener.process(frame, lambda _u: Mode.WAKE)
-        if result is not None:
-            heard.append(result)
-    return heard
-
-
-def test_the_utterance_is_judged_while_the_endpoint_is_awaited() -> None:
-    """The decoding and the phone-fit check start 0.2 s after the speech ends and overlap the endpoint wait
-    (0.45 s); what was heard is given out at the endpoint, once."""
-    listener = Listener(PocketsphinxRecognizer(), load_language(), ["hey companion"])
-    log = _JudgeLog(listener)
-    heard = _listen_logged(listener, log, _command_audio())
-    assert [(h.wake_phrase, h.intent.name if h.intent else None) for h in heard] == [("hey companion", "help")]
-    judged_at, judged_end = log.calls[0]
-    assert judged_at == pytest.approx(judged_end)  # judged on the frame that closed the 0.2 s of quiet
-    assert heard[0].t - judged_at == pytest.approx(
-        listener.segmenter.settings.end_silence_seconds - JUDGED_AFTER_SECONDS, abs=0.021
-    )
-    assert len([c for c in log.calls if c[0] <= heard[0].t]) == 1  # not judged again at the endpoint
-
-
-def _trimmed_speech(text: str) -> np.ndarray:
-    samples = speak(text)
-    loud = np.flatnonzero(np.abs(samples) > 0.02)
-    return samples[loud[0] : loud[-1] + 1]
-
-
-def test_speech_that_goes_on_after_a_short_pause_is_judged_again_whole() -> None:
-    """A pause of 0.3 s is longer than the wait before judging, shorter than the endpoint: the first judgement
-    ("hey companion" alone) is thrown away and the whole utterance is judged at its end."""
-    scene = Scene(6.0, snr_db=20)
-    end = scene.add(1.0, _trimmed_speech("hey companion"))
-    scene.add(end + 0.3, _trimmed_speech("what can you do"))
-    listener = Listener(PocketsphinxRecognizer(), load_language(), ["hey companion"])
-    log = _JudgeLog(listener)
-    heard = _listen_logged(listener, log, float_to_int16(scene.render()))
-    assert [(h.wake_phrase, h.intent.name if h.intent else None) for h in heard] == [("hey companion", "help")]
-    before = [c for c in log.calls if c[0] <= heard[0].t]
-    assert len(before) == 2 and before[0][1] < end + 0.3 < before[1][1]

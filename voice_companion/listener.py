@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import logging
 import math
@@ -55,19 +54,6 @@ class Heard:
     intent: Intent | None
     score: float  # of the weakest part heard (wake phrase or command)
     wake_score: float | None = None  # of the wake phrase alone, when it was heard
-
-
-# An utterance is judged this long after its speech ends, while the endpoint (SegmenterSettings.
-# end_silence_seconds, 0.45 s) is still awaited, and only this much audio after the speech is decoded.
-JUDGED_AFTER_SECONDS = 0.2
-_JUDGED_AFTER_FRAMES = round(JUDGED_AFTER_SECONDS / FRAME_SECONDS)
-# Longer talk is judged at its endpoint only: a command with its wake phrase and pre-roll fits in this, and
-# judging at every short pause of a long sentence would decode it again and again.
-MAX_JUDGED_EARLY_SECONDS = 4.0
-
-
-def _key(utterance: Utterance, mode: Mode) -> tuple[float, int, Mode]:
-    return utterance.start_seconds, len(utterance.samples), mode
 
 
 class _Decoding:
@@ -170,37 +156,20 @@ class Listener:
         self.grammars = build_grammars(language, self.wake_phrases)
         self.segmenter = Segmenter(segmenter_settings)
         self._decoding: _Decoding | None = None
-        self._early: tuple[tuple[float, int, Mode], Heard | None] | None = None
 
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
-        """`mode_for` picks the grammar for an utterance from when it was spoken.
-
-        The recogniser is handed the utterance from its onset, with the grammar picked then, so an engine that
-        decodes as the audio arrives (vosk) has little left to do later. The utterance is judged as soon as
-        `JUDGED_AFTER_SECONDS` of quiet follow its speech, while the endpoint is still awaited: the work
-        overlaps the wait. What was heard is given out at the endpoint, or thrown away if speech resumed."""
+        """`mode_for` picks the grammar for an utterance from when it was spoken. The recogniser is handed the
+        utterance from its onset, with the grammar picked then, so an engine that decodes as the audio arrives
+        (vosk) has little left to do at the endpoint."""
         in_speech = self.segmenter.in_speech
         utterance = self.segmenter.process(frame)
         if in_speech and self._decoding is not None:
             self._decoding.feed(frame.samples)  # the frame belongs to the utterance, also when it ended it
         elif not in_speech and self.segmenter.in_speech:
             self._begin(mode_for)
-        if self.segmenter.silence_frames == _JUDGED_AFTER_FRAMES and self.segmenter.enough_speech:
-            so_far = self.segmenter.so_far()
-            assert so_far is not None
-            if so_far.seconds <= MAX_JUDGED_EARLY_SECONDS:
-                mode = mode_for(so_far)
-                self._early = (_key(so_far, mode), self.judge(so_far, mode))
         if utterance is None:
             return None
-        utterance = utterance.trimmed(JUDGED_AFTER_SECONDS)
-        mode = mode_for(utterance)
-        early, self._early = self._early, None
-        if early is not None and early[0] == _key(utterance, mode):
-            heard = early[1]
-        else:  # speech resumed after a pause, the utterance ran too long, or the device began speaking
-            heard = self.judge(utterance, mode)
-        return None if heard is None else dataclasses.replace(heard, t=utterance.end_seconds)
+        return self.conclude(utterance, mode_for(utterance))
 
     def _begin(self, mode_for: Callable[[Utterance], Mode]) -> None:
         so_far = self.segmenter.so_far()
@@ -209,10 +178,10 @@ class Listener:
         self._decoding = _Decoding(self.recognizer.stream(self.grammars[mode]), mode, so_far.start_seconds)
         self._decoding.feed(so_far.samples)
 
-    def judge(self, utterance: Utterance, mode: Mode) -> Heard | None:
-        """What an utterance says. It was streamed to the recogniser as it came, unless the grammar picked at
-        its onset is not the one for the whole of it or the stream does not match it (speech resumed after
-        it was judged once): then it is decoded now, whole."""
+    def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None:
+        """What a finished utterance says. It was streamed to the recogniser as it came, unless the grammar
+        picked at its onset is not the one for the whole of it (the device started speaking meanwhile) or it was
+        not followed from its first sample: then it is decoded now, whole."""
         decoding, self._decoding = self._decoding, None
         if decoding is not None and decoding.covers(utterance, mode):
             hypothesis = decoding.stream.finish()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -48,11 +47,6 @@ class Utterance:
     @property
     def seconds(self) -> float:
         return len(self.samples) / SAMPLE_RATE
-
-    def trimmed(self, tail_seconds: float) -> Utterance:
-        """The same utterance with only `tail_seconds` of audio kept after its speech ends."""
-        keep = round((self.speech_end_seconds + tail_seconds - self.start_seconds) * SAMPLE_RATE)
-        return dataclasses.replace(self, samples=self.samples[: max(0, keep)])
 
 
 def frame_level_dbfs(samples: np.ndarray) -> float:
@@ -129,16 +123,6 @@ class Segmenter:
             return self._finish(frame.end_seconds)
         return None
 
-    @property
-    def enough_speech(self) -> bool:
-        """The utterance in progress holds enough speech to be given out when it ends."""
-        return self._active is not None and self._speech_frames * FRAME_SECONDS >= self.settings.min_speech_seconds
-
-    @property
-    def silence_frames(self) -> int:
-        """Quiet frames since the last speech in the utterance in progress (0 between utterances)."""
-        return self._run_silence if self._active is not None else 0
-
     def so_far(self) -> Utterance | None:
         """The utterance in progress, up to the last frame (None between utterances)."""
         if self._active is None:
@@ -151,7 +135,7 @@ class Segmenter:
         assert self._active is not None
         samples = np.concatenate(self._active)
         utterance = Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now)
-        enough = self.enough_speech
+        enough = self._speech_frames * FRAME_SECONDS >= self.settings.min_speech_seconds
         self._active = None
         self._run_speech = 0
         return utterance if enough else None

@@ -63,29 +63,16 @@ class JobResult:
 
 
 class _Timed:
-    """Passes chunks through as if they arrived in real time, as from a sound card: a chunk can be processed
-    once its audio has arrived and the chunks before it are done. `lag()` is how far the processing is
-    behind the audio at this moment, so work done before the endpoint that delays it (the listener judges an
-    utterance while the endpoint is awaited) counts as it would live."""
+    """Passes chunks through and remembers the wall time at which the newest one was handed over."""
 
     def __init__(self, chunks: Iterable[AudioChunk]) -> None:
         self._chunks = chunks
-        self._handed_at = 0.0  # wall clock when the current chunk was handed over
-        self._began = 0.0  # simulated time (audio seconds) at which its processing began
-        self._end = 0.0  # its audio end
+        self.handed_at = time.perf_counter()
 
     def __iter__(self) -> Iterator[AudioChunk]:
-        first = True
         for chunk in self._chunks:
-            done = self._began if first else self._began + time.perf_counter() - self._handed_at
-            self._began = max(done, chunk.end_seconds)
-            self._end = chunk.end_seconds
-            first = False
-            self._handed_at = time.perf_counter()
+            self.handed_at = time.perf_counter()
             yield chunk
-
-    def lag(self) -> float:
-        return self._began + time.perf_counter() - self._handed_at - self._end
 
 
 def _label(hit: Any) -> str:
@@ -118,8 +105,9 @@ def run_job(job: Job) -> JobResult:
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     try:
         for hit in results:
+            now = time.perf_counter()
             text = str(getattr(hit, "text", "") or "")
-            found.append(Scored(float(hit.t), _label(hit), float(hit.score), text, timed.lag()))
+            found.append(Scored(float(hit.t), _label(hit), float(hit.score), text, now - timed.handed_at))
     except CompanionError as exc:  # e.g. a wake phrase the model cannot spell: report it, run the rest
         _LOGGER.warning("%s: %s", job.stream, exc)
         error = str(exc)

@@ -251,11 +251,10 @@ def resources_section(results: dict[str, Any]) -> list[str]:
             lines += [
                 f"Response latency, commands at {label} ({lat['n']} right answers): end of speech to the "
                 f"listener's answer = endpointing wait (audio time) {lat['wait_p50']:.2f} s median, "
-                f"{lat['wait_p90']:.2f} s 90th pct. + how far the computation lags behind the audio at that "
-                f"moment {1000 * lat['compute_p50']:.0f} ms median, {1000 * lat['compute_p90']:.0f} ms 90th pct. "
-                "(the audio is fed as if it arrived in real time; the listener judges an utterance 0.2 s after "
-                "its speech ends, while the endpoint is still awaited, so that work overlaps the wait). "
-                "The reply's first sound adds the start of playback (replies are cached WAV files).",
+                f"{lat['wait_p90']:.2f} s 90th pct. + computation (wall time) "
+                f"{1000 * lat['compute_p50']:.0f} ms median, {1000 * lat['compute_p90']:.0f} ms 90th pct. "
+                "The reply's first sound adds the start of "
+                "playback (replies are cached WAV files).",
                 "",
             ]
             break
