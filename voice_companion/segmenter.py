@@ -127,14 +127,15 @@ class Segmenter:
         """The utterance in progress, up to the last frame (None between utterances)."""
         if self._active is None:
             return None
+        return self._utterance(self._active_start + len(self._active) * FRAME_SECONDS)
+
+    def _utterance(self, now: float) -> Utterance:
+        assert self._active is not None
         samples = np.concatenate(self._active)
-        now = self._active_start + len(self._active) * FRAME_SECONDS
         return Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now)
 
     def _finish(self, now: float) -> Utterance | None:
-        assert self._active is not None
-        samples = np.concatenate(self._active)
-        utterance = Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now)
+        utterance = self._utterance(now)
         enough = self._speech_frames * FRAME_SECONDS >= self.settings.min_speech_seconds
         self._active = None
         self._run_speech = 0
