@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.listening import listen
 from tests.scenes import RATE, Scene, recording
-from voice_companion.audio import AudioChunk, float_to_int16
+from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import Heard, Listener, Mode, build_grammars
+from voice_companion.listener import Listener, Mode, build_grammars
 from voice_companion.segmenter import FRAME_SAMPLES, Utterance
 
 
@@ -51,19 +52,10 @@ def _command_audio() -> np.ndarray:
     return float_to_int16(scene.render())
 
 
-def _listen(listener: Listener, pcm: np.ndarray, mode_for) -> list[Heard]:  # noqa: ANN001
-    heard = []
-    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        result = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE), mode_for)
-        if result is not None:
-            heard.append(result)
-    return heard
-
-
 def test_the_listener_streams_the_utterance_as_it_comes() -> None:
     recognizer = _CountingRecognizer()
     listener = Listener(recognizer, load_language(), ["hey companion"])
-    heard = _listen(listener, _command_audio(), lambda _u: Mode.WAKE)
+    heard = listen(listener, _command_audio(), lambda _u: Mode.WAKE)
     assert [(h.wake_phrase, h.intent.name if h.intent else None) for h in heard] == [("hey companion", "help")]
     assert recognizer.whole_decodes == 0  # the stream begun at the onset was used
 
@@ -79,7 +71,7 @@ def test_an_utterance_judged_by_another_grammar_at_its_end_is_decoded_again_whol
         modes.append(Mode.SPEAKING if utterance.speech_end_seconds > 2.0 else Mode.WAKE)
         return modes[-1]
 
-    heard = _listen(listener, _command_audio(), mode_for)
+    heard = listen(listener, _command_audio(), mode_for)
     assert modes[0] is Mode.WAKE and modes[-1] is Mode.SPEAKING
     assert recognizer.whole_decodes == 1
     assert [(h.wake_phrase, h.intent.name if h.intent else None) for h in heard] == [("hey companion", "help")]

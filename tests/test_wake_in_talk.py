@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 import voice_companion.listener as listener_module
+from tests.listening import listen
 from tests.scenes import recording, soak_room, soak_room_sample, speak
-from voice_companion.audio import AudioChunk, float_to_int16
+from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import Heard, Listener, Mode
-from voice_companion.segmenter import FRAME_SAMPLES
+from voice_companion.listener import Heard, Listener
 
 RATE = 16000
 
@@ -23,14 +23,7 @@ def recognizer() -> PocketsphinxRecognizer:
 
 
 def _heard(recognizer: PocketsphinxRecognizer, audio: np.ndarray) -> list[Heard]:
-    pcm = float_to_int16(audio)
-    listener = Listener(recognizer, load_language(), ["hey companion"])
-    found = []
-    for i in range(0, len(pcm) - FRAME_SAMPLES, FRAME_SAMPLES):
-        heard = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE), lambda _u: Mode.WAKE)
-        if heard is not None:
-            found.append(heard)
-    return found
+    return listen(Listener(recognizer, load_language(), ["hey companion"]), float_to_int16(audio))
 
 
 def _in_room(clip: np.ndarray, room_offset_seconds: float, seconds: float) -> np.ndarray:

@@ -1,0 +1,24 @@
+"""Feeding audio to a real Listener frame by frame, as `run` does, and collecting what it heard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tests.scenes import RATE
+from voice_companion.audio import AudioChunk
+from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.segmenter import FRAME_SAMPLES, Utterance
+
+
+def listen(
+    listener: Listener, pcm: np.ndarray, mode_for: Callable[[Utterance], Mode] = lambda _u: Mode.WAKE
+) -> list[Heard]:
+    """Everything `listener` hears in 16 kHz int16 `pcm` (whole frames only; the rest is dropped)."""
+    heard = []
+    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        result = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE), mode_for)
+        if result is not None:
+            heard.append(result)
+    return heard
