@@ -56,6 +56,7 @@ class Probe:
         self.decisions: list[Decision] = []
         self._decode = 0.0
         self._speak = 0.0
+        self.reply_seconds = 0.0  # length of the last line synthesised
         companion = app.companion
         source = app.source
 
@@ -89,7 +90,14 @@ class Probe:
 
         companion.process = timed_process
         companion.listener.conclude = timed(companion.listener.conclude, "_decode")
-        companion.voice.synthesize = timed(companion.voice.synthesize, "_speak")
+        synthesize = timed(companion.voice.synthesize, "_speak")
+
+        def noted(text: str) -> np.ndarray:
+            samples = synthesize(text)
+            self.reply_seconds = len(samples) / RATE
+            return samples
+
+        companion.voice.synthesize = noted
 
 
 def _spans(samples: np.ndarray, block: float = 0.02, threshold: float = 300) -> list[tuple[float, float]]:
@@ -147,7 +155,9 @@ def measure(env: dict[str, str], app, probe: Probe, work: Path, text: str) -> di
         "audio path": total - endpoint - compute,
     }
     print("  " + f"{text!r}: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in figures.items()))
-    time.sleep(max(0.0, 10.0 - (time.monotonic() - decision.wall_end)))  # let the reply finish
+    # let the reply finish: a command spoken over the device's own voice is judged as a barge-in
+    # (the help line runs for 12 s; a fixed 10 s wait made every next command such a barge-in)
+    time.sleep(max(0.0, probe.reply_seconds + 1.5 - (time.monotonic() - decision.wall_end)))
     return figures
 
 
