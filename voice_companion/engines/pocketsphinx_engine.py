@@ -91,9 +91,9 @@ class PocketsphinxRecognizer:
         return self._open
 
     def decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None:
-        if self._open is not None:
-            self._open.drop()
-        return self._decode(samples, grammar)
+        stream = self.stream(grammar)
+        stream.feed(samples)
+        return stream.finish()
 
     def _decode(self, samples: np.ndarray, grammar: Grammar) -> Hypothesis | None:
         if grammar.name not in self._grammars:
