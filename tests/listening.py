@@ -1,4 +1,4 @@
-"""Feeding audio to a real Listener frame by frame, as `run` does, and collecting what it heard."""
+"""Feeding audio frame by frame, as `run` does: to a real Listener, or to one recogniser stream."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from tests.scenes import RATE
 from voice_companion.audio import AudioChunk
+from voice_companion.engines.base import Hypothesis, Stream
 from voice_companion.listener import Heard, Listener, Mode
 from voice_companion.segmenter import FRAME_SAMPLES, Utterance
 
@@ -22,3 +23,10 @@ def listen(
         if result is not None:
             heard.append(result)
     return heard
+
+
+def stream_in_frames(stream: Stream, pcm: np.ndarray) -> Hypothesis | None:
+    """What `stream` hears in `pcm` fed one 20 ms frame at a time (the last, shorter part too)."""
+    for i in range(0, len(pcm), FRAME_SAMPLES):
+        stream.feed(pcm[i : i + FRAME_SAMPLES])
+    return stream.finish()

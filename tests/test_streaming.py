@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.listening import listen
+from tests.listening import listen, stream_in_frames
 from tests.scenes import RATE, Scene, recording
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
 from voice_companion.listener import Listener, Mode, build_grammars
-from voice_companion.segmenter import FRAME_SAMPLES, Utterance
+from voice_companion.segmenter import Utterance
 
 
 def test_a_stream_fed_frame_by_frame_hears_what_a_whole_decode_hears(shared_audio: Path) -> None:
@@ -26,10 +26,7 @@ def test_a_stream_fed_frame_by_frame_hears_what_a_whole_decode_hears(shared_audi
         pause = np.zeros(RATE // 2, dtype=np.float32)
         pcm = float_to_int16(np.concatenate([pause, recording(f"wake/computer/{clip.name}"), pause]))
         at_once = whole.decode(pcm, grammar)
-        stream = framed.stream(grammar)
-        for i in range(0, len(pcm), FRAME_SAMPLES):
-            stream.feed(pcm[i : i + FRAME_SAMPLES])
-        assert stream.finish() == at_once
+        assert stream_in_frames(framed.stream(grammar), pcm) == at_once
         heard += at_once is not None and at_once.words[0].text == "computer"
     assert heard >= 8, f"only {heard} of {len(clips)} real 'computer' clips decoded"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.listening import stream_in_frames
 from tests.scenes import Scene, speak
 from voice_companion.engines.base import Grammar
 from voice_companion.engines.select import make_recognizer
@@ -58,10 +59,7 @@ def test_a_stream_fed_frame_by_frame_keeps_words_vosk_closed_on_its_own(korean: 
     words = ("안녕하세요", "아니요", "감사합니다")
     audio = np.concatenate([_utterance(w) for w in words])
     korean.decode(_utterance("아니요"), grammar)  # the recogniser has heard something before
-    stream = korean.stream(grammar)
-    for i in range(0, len(audio), 320):
-        stream.feed(audio[i : i + 320])
-    hypothesis = stream.finish()
+    hypothesis = stream_in_frames(korean.stream(grammar), audio)
     assert hypothesis is not None and hypothesis.text == " ".join(words)
     starts = [w.start_seconds for w in hypothesis.words]
     assert all(0.3 < start - 3 * i < 0.8 for i, start in enumerate(starts)), starts  # 0.5 s into each 3 s part
