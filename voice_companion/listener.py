@@ -96,7 +96,7 @@ def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> di
     grammars = {}
     for mode, body in bodies.items():
         jsgf = "#JSGF V1.0;\ngrammar companion;\npublic <utterance> = " + body + ";\n" + "\n".join(rules) + "\n"
-        grammars[mode] = Grammar(f"{mode.value}_{key}", jsgf, words)
+        grammars[mode] = Grammar(f"{mode.value}_{key}", jsgf, words, spotting=mode not in OPEN_MODES)
     return grammars
 
 

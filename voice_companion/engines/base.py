@@ -16,6 +16,9 @@ class Grammar:
     name: str
     jsgf: str
     words: tuple[str, ...]
+    # listens for the wake phrase (what may interrupt or start something): false wake-ups matter more here
+    # than getting the command right, and an engine may decode it differently
+    spotting: bool = False
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ def model_decoder(model_dir: str, **settings: object) -> Decoder:
     )
 
 
+def one_pass(decoder: Decoder, pcm: bytes) -> None:
+    """Decode one whole utterance (its cepstral mean taken over all of it)."""
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
 class PhoneAligner:
     """Its own decoder, so the grammar decoder's running state (its cepstral mean) is not disturbed."""
 
@@ -76,9 +83,9 @@ class PhoneAligner:
         decoder = self._decoder
         try:
             decoder.set_align_text(text)
-            self._pass(pcm)
+            one_pass(decoder, pcm)
             decoder.set_alignment()  # the second pass gives phone and state boundaries
-            self._pass(pcm)
+            one_pass(decoder, pcm)
             alignment = decoder.get_alignment()
         except RuntimeError:  # no path through all the phones
             return None
@@ -86,11 +93,6 @@ class PhoneAligner:
             return None
         phones = [Phone(p.name, p.duration, p.score) for word in alignment for p in word if p.name != SILENCE]
         return phones or None
-
-    def _pass(self, pcm: bytes) -> None:
-        self._decoder.start_utt()
-        self._decoder.process_raw(pcm, full_utt=True)
-        self._decoder.end_utt()
 
 
 def fit_penalty(phones: list[Phone] | None, reference: FitReference) -> float:
