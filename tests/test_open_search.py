@@ -1,0 +1,57 @@
+"""Commands without the wake phrase are decoded by pocketsphinx's Viterbi search and its words aligned again
+for their scores; the wake-spotting grammars keep the word lattice (engines/pocketsphinx_engine.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tests.listening import listen
+from tests.scenes import Scene
+from voice_companion.audio import float_to_int16
+from voice_companion.detect import load_language
+from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
+from voice_companion.listener import Listener, Mode, build_grammars
+
+# short commands as said in the listening window, in 10 dB kitchen noise
+COMMANDS = [("next", "next"), ("skip", "skip"), ("pause", "pause"), ("what can you do", "help"),
+            ("repeat the question", "repeat"), ("slower please", "slower"), ("we're ready", "ready"),
+            ("keep going", "resume"), ("how much time is left", "time_left"), ("cancel that", "cancel"),
+            ("start our evening check-in", "start_ritual"), ("start a hug", "start_hug")]  # fmt: skip
+VOICES = ("en-us", "en+f2")
+
+
+def _understood(listener: Listener) -> int:
+    right = 0
+    for text, intent in COMMANDS:
+        for voice in VOICES:
+            scene = Scene(4.0, snr_db=10)
+            scene.say(0.8, text, voice, 160)
+            heard = listen(listener, float_to_int16(scene.render()), lambda _u: Mode.OPEN)
+            right += [h.intent.name for h in heard if h.intent is not None] == [intent]
+    return right
+
+
+def test_commands_in_the_listening_window_are_understood_better_than_by_the_lattice() -> None:
+    language = load_language()
+    viterbi = Listener(PocketsphinxRecognizer(), language, ["hey companion"])
+    lattice = Listener(PocketsphinxRecognizer(), language, ["hey companion"])
+    lattice.grammars = {mode: dataclasses.replace(g, spotting=True) for mode, g in lattice.grammars.items()}
+    by_viterbi, by_lattice = _understood(viterbi), _understood(lattice)
+    # measured: 18 and 15 of 24; the benchmark's 3072 commands at 10 dB: 52.7 % and 35.8 %
+    assert by_viterbi >= 17, by_viterbi
+    assert by_viterbi > by_lattice, (by_viterbi, by_lattice)
+
+
+def test_spotting_and_open_grammars_take_turns_on_one_recogniser() -> None:
+    grammars = build_grammars(load_language(), ["hey companion"])
+    recognizer = PocketsphinxRecognizer()
+
+    def words(text: str, mode: Mode) -> str | None:
+        scene = Scene(4.0, snr_db=20)
+        scene.say(0.5, text)
+        hypothesis = recognizer.decode(float_to_int16(scene.render()), grammars[mode])
+        return None if hypothesis is None else hypothesis.text
+
+    for _ in range(2):  # the open search's alignment must not disturb the wake grammar's search, nor back
+        assert words("hey companion, start a hug timer", Mode.WAKE) == "hey companion start a hug timer"
+        assert words("repeat the question", Mode.OPEN) == "repeat the question"
