@@ -8,14 +8,21 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from voice_companion.errors import CompanionError
 
 
-def read_toml(path: Path, what: str) -> dict[str, object]:
+def read_toml(path: Path, what: str) -> dict[str, Any]:
     """A prompts TOML file as a dict, or one line saying what is wrong with it."""
+    return read_toml_text(path, what)[0]
+
+
+def read_toml_text(path: Path, what: str) -> tuple[dict[str, Any], str]:
+    """A prompts TOML file as a dict, with its text (to point at lines in messages)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text), text
     except FileNotFoundError:
         raise CompanionError(f"{path}: {what} is missing; restore it from the repository") from None
     except tomllib.TOMLDecodeError as exc:

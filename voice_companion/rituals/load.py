@@ -10,7 +10,7 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.phrases import Phrasebook, read_toml
+from voice_companion.phrases import Phrasebook, read_toml, read_toml_text
 from voice_companion.rituals.model import END, KINDS, TIMED_KINDS, WHO, Ritual, Step, Timing
 from voice_companion.toml_place import TomlPlace
 
@@ -65,7 +65,7 @@ def load_rituals(
 ) -> dict[str, Ritual]:
     """Every ritual in `folder`, by name. `spoken_names`: the rituals commands.toml can start by voice."""
     common_path = folder / COMMON_FILE
-    common = _read(common_path)
+    common = read_toml(common_path, "ritual file")
     _check_top(common, common_path, ("timing", "lines"), ())
     base_timing = _timing(common.get("timing", {}), common_path, Timing())
     common_lines = _lines(common.get("lines"), common_path)
@@ -83,10 +83,6 @@ def load_rituals(
             )
         rituals[ritual.name] = ritual
     return rituals
-
-
-def _read(path: Path) -> dict[str, Any]:
-    return read_toml(path, "ritual file")
 
 
 def _check_top(data: Mapping[str, Any], path: Path, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
@@ -129,8 +125,7 @@ def _lines(data: Any, path: Path) -> dict[str, tuple[str, ...]]:
 
 
 def _load_ritual(path: Path, common: Mapping[str, tuple[str, ...]], timing: Timing, decks: Collection[str]) -> Ritual:
-    data = _read(path)
-    raw = path.read_text(encoding="utf-8")
+    data, raw = read_toml_text(path, "ritual file")
     _check_top(data, path, ("title", "timing", "lines", "steps"), ("title", "lines", "steps"))
     if not isinstance(data["title"], str) or not data["title"].strip():
         raise CompanionError(f'{path}: title must be the spoken name in quotes, like title = "evening check-in"')
