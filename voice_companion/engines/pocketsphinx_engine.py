@@ -89,28 +89,16 @@ class PocketsphinxRecognizer:
     def check_vocabulary(self, words: set[str]) -> set[str]:
         return {w for w in words if self._decoder.lookup_word(w) is None}
 
-    def _segments(self, decoder: Decoder) -> list[tuple[str, int, int, float]]:
-        """The words of the utterance just decoded, each with its acoustic log score."""
-        if decoder.hyp() is None:
-            return []
-        return [
-            (seg.word, seg.start_frame, seg.end_frame, _log(seg.ascore, seg.end_frame - seg.start_frame + 1))
-            for seg in decoder.seg()
-            if not _is_filler(seg.word)
-        ]
-
     def _spotted(self, grammar: Grammar, pcm: bytes) -> list[tuple[str, int, int, float]]:
         _search(self._decoder, grammar)
         one_pass(self._decoder, pcm)
-        return self._segments(self._decoder)
+        return _segments(self._decoder)
 
     def _opened(self, grammar: Grammar, pcm: bytes) -> list[tuple[str, int, int, float]]:
         """The Viterbi search's words, aligned once more alone for their scores (see the module's note)."""
         _search(self._viterbi, grammar)
         one_pass(self._viterbi, pcm)
-        if self._viterbi.hyp() is None:
-            return []
-        found = [_ALTERNATE.sub("", seg.word) for seg in self._viterbi.seg() if not _is_filler(seg.word)]
+        found = [_ALTERNATE.sub("", word) for word, *_ in _segments(self._viterbi)]
         if not found:
             return []
         try:
@@ -118,7 +106,7 @@ class PocketsphinxRecognizer:
             one_pass(self._decoder, pcm)
         except RuntimeError:  # no path through the words
             return []
-        return [(w, s, e, score + OPEN_SCORE_OFFSET * (e - s + 1)) for w, s, e, score in self._segments(self._decoder)]
+        return _segments(self._decoder)
 
     def stream(self, grammar: Grammar) -> _Stream:
         """Collects the utterance; it is decoded whole at `finish` (see the module's note)."""
@@ -137,10 +125,11 @@ class PocketsphinxRecognizer:
         segments = self._spotted(grammar, pcm) if grammar.spotting else self._opened(grammar, pcm)
         if not segments:
             return None
+        offset = 0.0 if grammar.spotting else OPEN_SCORE_OFFSET
         words = []
         for text, start, end, log_score in segments:
             frames = end - start + 1
-            margin = log_score / frames
+            margin = log_score / frames + offset
             stretch = frames / FRAMES_PER_SECOND - self._expected_seconds(text)
             if stretch > 0:
                 margin -= STRETCH_PENALTY * stretch * FRAMES_PER_SECOND / frames
@@ -185,6 +174,17 @@ class _Stream:
         samples = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16)
         self.drop()
         return self._owner._decode(samples, self._grammar)
+
+
+def _segments(decoder: Decoder) -> list[tuple[str, int, int, float]]:
+    """The words of the utterance the decoder just decoded, each with its acoustic log score."""
+    if decoder.hyp() is None:
+        return []
+    return [
+        (seg.word, seg.start_frame, seg.end_frame, _log(seg.ascore, seg.end_frame - seg.start_frame + 1))
+        for seg in decoder.seg()
+        if not _is_filler(seg.word)
+    ]
 
 
 def _search(decoder: Decoder, grammar: Grammar) -> None:
