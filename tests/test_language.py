@@ -135,7 +135,7 @@ def _utterance_with_speech(start_seconds: float, end_seconds: float):  # noqa: A
     t = np.arange(32000) / 16000
     loud = (t >= start_seconds) & (t < end_seconds)
     samples[loud] += 3000 * np.sin(2 * np.pi * 220 * t[loud])
-    return Utterance(samples.astype(np.int16), 0.0, start_seconds, end_seconds, 2.0)
+    return Utterance(samples.astype(np.int16), 0.0, start_seconds, end_seconds, 2.0, end_seconds - start_seconds)
 
 
 def test_speech_left_unexplained_by_the_words_is_measured() -> None:

@@ -125,6 +125,9 @@ FLOOR_PERCENTILE = 5  # the utterance's own noise floor: its pre-roll and pauses
 LOUD_OVER_FLOOR_DB = 6.0
 # Words at least this long take part in the worst-word check of a command (short words like "a" are noisy).
 MIN_CHECKED_WORD_SECONDS = 0.25
+# An utterance with less loud speech than this holds one short word at most: in noise, a fragment of a
+# longer sentence is as short, and the full grammar fits a two-word command onto it all too well.
+MIN_LOUD_SECONDS_FOR_PHRASE = 0.2
 
 
 class Listener:
@@ -239,6 +242,8 @@ class Listener:
     def _interpret(self, hypothesis: Hypothesis, utterance: Utterance, mode: Mode) -> Heard | None:
         thresholds = self.recognizer.thresholds
         words = [w for w in hypothesis.words if w.text != "[unk]"] if mode not in WAKE_MODES else list(hypothesis.words)
+        if utterance.loud_seconds < MIN_LOUD_SECONDS_FOR_PHRASE and sum(w.text != "[unk]" for w in words) > 1:
+            return None
         phrase, n_wake = split_wake(words, self.wake_phrases)
         wake_end = None
         wake_score = 0.0

@@ -25,7 +25,9 @@ class SegmenterSettings:
     start_seconds: float = 0.08
     end_silence_seconds: float = 0.45
     pre_roll_seconds: float = 0.4
-    min_speech_seconds: float = 0.2
+    # one short word in noise ("kiss", "yes") has as little as 0.1 s over the threshold; the listener asks
+    # more of an utterance that holds more than one word
+    min_speech_seconds: float = 0.1
     max_utterance_seconds: float = 8.0
     floor_rise_db_per_second: float = 3.0
 
@@ -43,6 +45,7 @@ class Utterance:
     speech_start_seconds: float
     speech_end_seconds: float
     end_seconds: float
+    loud_seconds: float  # audio over the speech threshold; the rest is pre-roll, pauses and the endpoint wait
 
     @property
     def seconds(self) -> float:
@@ -132,11 +135,12 @@ class Segmenter:
     def _utterance(self, now: float) -> Utterance:
         assert self._active is not None
         samples = np.concatenate(self._active)
-        return Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now)
+        loud = self._speech_frames * FRAME_SECONDS
+        return Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now, loud)
 
     def _finish(self, now: float) -> Utterance | None:
         utterance = self._utterance(now)
-        enough = self._speech_frames * FRAME_SECONDS >= self.settings.min_speech_seconds
+        enough = utterance.loud_seconds >= self.settings.min_speech_seconds
         self._active = None
         self._run_speech = 0
         return utterance if enough else None
