@@ -10,7 +10,7 @@ from tests.scenes import RATE
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import Hypothesis, Stream
 from voice_companion.listener import Heard, Listener, Mode
-from voice_companion.segmenter import FRAME_SAMPLES, Utterance
+from voice_companion.segmenter import FRAME_SAMPLES, Segmenter, SegmenterSettings, Utterance
 
 
 def listen(
@@ -23,6 +23,17 @@ def listen(
         if result is not None:
             heard.append(result)
     return heard
+
+
+def utterances(pcm: np.ndarray, settings: SegmenterSettings | None = None) -> list[Utterance]:
+    """Every utterance a segmenter cuts out of 16 kHz int16 `pcm` (whole frames only)."""
+    segmenter = Segmenter(settings)
+    found = []
+    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        utterance = segmenter.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE))
+        if utterance is not None:
+            found.append(utterance)
+    return found
 
 
 def stream_in_frames(stream: Stream, pcm: np.ndarray) -> Hypothesis | None:

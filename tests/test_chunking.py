@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.listening import utterances
 from tests.scenes import Scene
 from voice_companion.audio import AudioChunk, Rechunker
 from voice_companion.audio_files import WavTimeline, read_all
@@ -19,7 +20,7 @@ from voice_companion.listener import Listener
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 from voice_companion.runner import run_loop
-from voice_companion.segmenter import FRAME_SAMPLES, Segmenter
+from voice_companion.segmenter import FRAME_SAMPLES
 from voice_companion.voice import Pyttsx3Voice, VoiceSettings
 
 
@@ -69,11 +70,7 @@ def test_rechunker_keeps_time_and_leftover() -> None:
 
 
 def test_segmenter_finds_speech_in_noise(scene_samples: np.ndarray) -> None:
-    segmenter = Segmenter()
-    found = []
-    for frame in _chunks(scene_samples, FRAME_SAMPLES):
-        if frame.n_samples == FRAME_SAMPLES and (utterance := segmenter.process(frame)) is not None:
-            found.append(utterance)
+    found = utterances(scene_samples)
     starts = [round(u.speech_start_seconds, 1) for u in found]
     assert any(0.8 <= s <= 1.3 for s in starts) and any(8.8 <= s <= 9.3 for s in starts), starts
     first = next(u for u in found if u.speech_start_seconds < 2)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.listening import listen
+from tests.listening import listen, utterances
 from tests.scenes import Scene
 from voice_companion import listener as listening_module
-from voice_companion.audio import AudioChunk, float_to_int16
+from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
 from voice_companion.listener import Listener, Mode
-from voice_companion.segmenter import FRAME_SAMPLES, Segmenter, SegmenterSettings
+from voice_companion.segmenter import SegmenterSettings
 
 WORDS = [("kiss", "start_ritual"), ("yes", "yes"), ("skip", "skip"), ("next", "next"), ("stop", "cancel"),
          ("done", "ready"), ("pause", "pause"), ("help", "help"), ("okay", "yes"), ("swap", "swap"),
@@ -29,12 +29,7 @@ def _word_in_noise(word: str, voice: str, snr_db: float = 10) -> np.ndarray:
 
 
 def _segmented(pcm: np.ndarray, settings: SegmenterSettings) -> bool:
-    segmenter = Segmenter(settings)
-    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        utterance = segmenter.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / 16000))
-        if utterance is not None and utterance.speech_start_seconds < 1.6 and utterance.speech_end_seconds > 0.9:
-            return True
-    return False
+    return any(u.speech_start_seconds < 1.6 and u.speech_end_seconds > 0.9 for u in utterances(pcm, settings))
 
 
 @pytest.fixture(scope="module")
