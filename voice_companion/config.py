@@ -13,6 +13,7 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR, default_config_path, default_db_path
+from voice_companion.toml_place import read_toml_text
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -223,11 +224,8 @@ def settings_from_mapping(data: dict[str, Any], base: Settings | None = None) ->
     return replace(base, **changes)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CompanionError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    return read_toml_text(path, "config file", "fix or remove the file")
 
 
 def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
@@ -237,7 +235,7 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
     if path is not None and not path.exists():
         raise CompanionError(f"{path}: config file not found; check the path given to --config")
     if config_path.exists():
-        data = _read_toml(config_path)
+        data = _read_toml(config_path)[0]
     settings = settings_from_mapping(data)
     return settings_from_mapping(overrides or {}, settings)
 
@@ -248,8 +246,7 @@ def set_top_level_string(path: Path, key: str, value: str) -> None:
     The edit is checked by reading the result back: if anything but `key` changed, nothing is written.
     The file is replaced atomically (temporary file, fsync, rename), so a crash never leaves half a file.
     """
-    old_text = path.read_text(encoding="utf-8") if path.exists() else ""
-    old = _read_toml(path) if old_text else {}
+    old, old_text = _read_toml(path) if path.exists() else ({}, "")
     new_line = f"{key} = {json.dumps(value, ensure_ascii=False)}"
     lines = old_text.splitlines()
     first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import tomllib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.toml_place import TomlPlace
+from voice_companion.toml_place import TomlPlace, read_toml_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -158,17 +157,9 @@ def load_decks(folder: Path) -> tuple[Deck, ...]:
 
 
 def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], TomlPlace]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CompanionError(f"{path}: not UTF-8 text; save the file as UTF-8 plain text") from None
-    try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise CompanionError(
-            f"{path}: not valid TOML: {' '.join(str(exc).split())}; fix that line"
-            ' (text goes in "double quotes", each question starts with [[questions]])'
-        ) from None
+    data, raw = read_toml_text(
+        path, "question deck", 'fix that line (text goes in "double quotes", each question starts with [[questions]])'
+    )
     src, deck_id = TomlPlace(path, raw, "questions"), path.stem
     if not _ID.fullmatch(deck_id):
         raise CompanionError(

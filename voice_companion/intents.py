@@ -10,7 +10,7 @@ from pathlib import Path
 
 from voice_companion.errors import CompanionError
 from voice_companion.numbers import SPECIAL_DURATIONS, TEENS, UNITS, number_words, parse_duration
-from voice_companion.phrases import read_toml
+from voice_companion.toml_place import read_toml
 
 SLOTS = ("duration", "length", "ritual")
 # The lengths people ask for. Every number in the grammar is a place where unrelated speech can hide

@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import random
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from voice_companion.errors import CompanionError
-
-
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """A prompts TOML file as a dict, or one line saying what is wrong with it."""
-    return read_toml_text(path, what)[0]
-
-
-def read_toml_text(path: Path, what: str) -> tuple[dict[str, Any], str]:
-    """A prompts TOML file as a dict, with its text (to point at lines in messages)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        return tomllib.loads(text), text
-    except FileNotFoundError:
-        raise CompanionError(f"{path}: {what} is missing; restore it from the repository") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CompanionError(f"{path}: not valid TOML ({exc}); fix the file") from None
-    except UnicodeDecodeError:
-        raise CompanionError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+from voice_companion.toml_place import read_toml
 
 
 def _placeholders(text: str) -> set[str]:

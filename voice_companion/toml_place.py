@@ -1,9 +1,32 @@
-"""Where a key sits in a prompts TOML file, so validation errors can name the file, line and key."""
+"""Reading the TOML files (prompts, config) with one-line errors, and pointing at the line of a key in them."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
+
+from voice_companion.errors import CompanionError
+
+
+def read_toml(path: Path, what: str, fix: str = "fix that line") -> dict[str, Any]:
+    """A TOML file as a dict, or one line saying what is wrong with it."""
+    return read_toml_text(path, what, fix)[0]
+
+
+def read_toml_text(path: Path, what: str, fix: str = "fix that line") -> tuple[dict[str, Any], str]:
+    """A TOML file as a dict, with its text (to point at lines in messages). `what` names the file when
+    it is missing; `fix` says what to do about a syntax error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text), text
+    except FileNotFoundError:
+        raise CompanionError(f"{path}: {what} is missing; restore it from the repository") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CompanionError(f"{path}: not valid TOML: {' '.join(str(exc).split())}; {fix}") from None
+    except UnicodeDecodeError:
+        raise CompanionError(f"{path}: not UTF-8 text; save the file as UTF-8 plain text") from None
 
 
 class TomlPlace:

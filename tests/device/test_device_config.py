@@ -122,6 +122,17 @@ def test_bad_toml_names_the_file(tmp_path: Path) -> None:
         load_settings(path)
 
 
+def test_config_that_is_not_utf8_gives_one_line_and_is_left_alone(tmp_path: Path) -> None:
+    # a file saved by an editor in Latin-1 ("café" in a comment) used to end in a traceback
+    path = tmp_path / "c.toml"
+    path.write_bytes(b"seed = 3\n# caf\xe9\n")
+    for call in (lambda: load_settings(path), lambda: set_top_level_string(path, "model_path", "/opt/m")):
+        with pytest.raises(CompanionError) as err:
+            call()
+        assert str(err.value) == f"{path}: not UTF-8 text; save the file as UTF-8 plain text"
+    assert path.read_bytes() == b"seed = 3\n# caf\xe9\n"
+
+
 def test_set_top_level_string_keeps_comments_tables_and_other_keys(tmp_path: Path) -> None:
     path = write(tmp_path / "c.toml", FULL)
     set_top_level_string(path, "model_path", "/opt/models/a model")

@@ -10,9 +10,9 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.phrases import Phrasebook, read_toml, read_toml_text
+from voice_companion.phrases import Phrasebook
 from voice_companion.rituals.model import END, KINDS, TIMED_KINDS, WHO, Ritual, Step, Timing
-from voice_companion.toml_place import TomlPlace
+from voice_companion.toml_place import TomlPlace, read_toml, read_toml_text
 
 RITUALS_DIR = PROMPTS_DIR / "rituals"
 COMMON_FILE = "common.toml"
