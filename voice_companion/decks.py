@@ -13,7 +13,7 @@ from typing import Any
 
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.toml_place import TomlPlace, read_toml_text
+from voice_companion.toml_place import KeySpec, TomlPlace, check_keys, read_toml_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,19 +29,21 @@ _ABBREVIATION = re.compile(r"\b(?:e\.\s?g|i\.\s?e|etc|vs|approx)\b\.?", re.IGNOR
 # Symbols espeak reads out by name ("slash", "ampersand") or that look like markup in a data file.
 _UNSPEAKABLE = set("/\\&()[]{}<>#*_@%+=~|^`$")
 # Keys of a deck file and of each [[questions]] block: the type, and an example for error messages.
-_DECK_KEYS: dict[str, tuple[type, str]] = {
+_DECK_KEYS: dict[str, KeySpec] = {
     "id": (str, '"light"'),
     "title": (str, '"Light and playful"'),
     "description": (str, '"Easy, fun questions to warm up."'),
     "order": (int, "1"),
     "questions": (list, "[[questions]] blocks"),
 }
-_OPTIONAL_DECK_KEYS: dict[str, tuple[type, str]] = {"retired_ids": (list, '["light-07"]')}
-_QUESTION_KEYS: dict[str, tuple[type, str]] = {
+_OPTIONAL_DECK_KEYS: dict[str, KeySpec] = {"retired_ids": (list, '["light-07"]')}
+_QUESTION_KEYS: dict[str, KeySpec] = {
     "id": (str, '"light-01"'),
     "level": (int, "1"),
     "text": (str, '"What made you laugh this week?"'),
 }
+# a deck setting typed below the first [[questions]] lands in that question's table
+_QUESTION_KEY_HINT = " (deck settings such as retired_ids go above the first [[questions]])"
 _LEVEL_FIX = "use 1 for light, 2 for personal or 3 for vulnerable"
 
 
@@ -173,7 +175,7 @@ def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], TomlPlace]:
             f"{src.place('questions')}: is a single table;"
             " start every question with [[questions]], with two square brackets"
         )
-    _check_keys(data, _DECK_KEYS, _OPTIONAL_DECK_KEYS, src, None)
+    check_keys(data, {**_DECK_KEYS, **_OPTIONAL_DECK_KEYS}, _DECK_KEYS, src)
     if data["id"] != deck_id:
         raise CompanionError(
             f"{src.place('id')}: is {data['id']!r} but the file is named {path.name};"
@@ -197,7 +199,7 @@ def _load_deck(path: Path) -> tuple[Deck, tuple[str, ...], TomlPlace]:
 def _question(src: TomlPlace, index: int, item: Any, deck_id: str) -> Question:
     if not isinstance(item, dict):
         raise CompanionError(f"{src.place('', index)}: is not a question block; start it with [[questions]]")
-    _check_keys(item, _QUESTION_KEYS, {}, src, index)
+    check_keys(item, _QUESTION_KEYS, _QUESTION_KEYS, src, index, _QUESTION_KEY_HINT)
     question_id, level = item["id"], item["level"]
     if not _ID.fullmatch(question_id):
         raise CompanionError(
@@ -235,39 +237,6 @@ def _unspeakable(text: str) -> str | None:
     if len(_SENTENCE_END.findall(text)) > MAX_SENTENCES:
         return f"has more than {MAX_SENTENCES} sentences; keep it to one sentence, or two at most"
     return None
-
-
-def _check_keys(
-    data: dict[str, Any],
-    required: dict[str, tuple[type, str]],
-    optional: dict[str, tuple[type, str]],
-    src: TomlPlace,
-    index: int | None,
-) -> None:
-    allowed = {**required, **optional}
-    hint = "" if index is None else " (deck settings such as retired_ids go above the first [[questions]])"
-    for key in data:
-        if key not in allowed:
-            raise CompanionError(
-                f"{src.place(key, index)}: is not a known key;"
-                f" check the spelling, allowed keys are {', '.join(allowed)}{hint}"
-            )
-    for key, (kind, example) in allowed.items():
-        if key not in data:
-            if key in required:
-                raise CompanionError(f"{src.place(key, index)}: is missing; add {key} = {example}")
-            continue
-        value = data[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise CompanionError(
-                f"{src.place(key, index)}: is {_kind_name(type(value))} but must be {_kind_name(kind)};"
-                f" write it like {key} = {example}"
-            )
-
-
-def _kind_name(kind: type) -> str:
-    names = {str: "text in quotes", int: "a whole number", bool: "true or false", float: "a decimal number"}
-    return names.get(kind, "a list" if kind is list else "a table" if kind is dict else kind.__name__)
 
 
 def _text_key(text: str) -> str:

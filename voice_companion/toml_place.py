@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,44 @@ def read_toml_text(path: Path, what: str, fix: str = "fix that line") -> tuple[d
         raise CompanionError(f"{path}: not valid TOML: {' '.join(str(exc).split())}; {fix}") from None
     except UnicodeDecodeError:
         raise CompanionError(f"{path}: not UTF-8 text; save the file as UTF-8 plain text") from None
+
+
+# a key's expected type (or types) and an example value for the fix, as written in the file
+KeySpec = tuple[type | tuple[type, ...], str]
+
+
+def check_keys(
+    data: Mapping[str, Any],
+    keys: Mapping[str, KeySpec],
+    required: Collection[str],
+    src: TomlPlace,
+    index: int | None = None,
+    hint: str = "",
+) -> None:
+    """Unknown keys, missing required ones and values of the wrong type: one line naming the place and the fix."""
+    for key in data:
+        if key not in keys:
+            raise CompanionError(
+                f"{src.place(key, index)}: is not a known key; check the spelling, allowed keys are"
+                f" {', '.join(keys)}{hint}"
+            )
+    for key, (kind, example) in keys.items():
+        if key not in data:
+            if key in required:
+                raise CompanionError(f"{src.place(key, index)}: is missing; add {key} = {example}")
+            continue
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        value = data[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise CompanionError(
+                f"{src.place(key, index)}: is {_kind_name(type(value))} but must be"
+                f" {' or '.join(_kind_name(k) for k in kinds)}; write it like {key} = {example}"
+            )
+
+
+def _kind_name(kind: type) -> str:
+    names = {str: "text in quotes", int: "a whole number", bool: "true or false", float: "a decimal number"}
+    return names.get(kind, "a list" if kind is list else "a table" if kind is dict else kind.__name__)
 
 
 class TomlPlace:

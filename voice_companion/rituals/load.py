@@ -12,7 +12,7 @@ from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 from voice_companion.rituals.model import END, KINDS, TIMED_KINDS, WHO, Ritual, Step, Timing
-from voice_companion.toml_place import TomlPlace, read_toml, read_toml_text
+from voice_companion.toml_place import KeySpec, TomlPlace, check_keys, read_toml, read_toml_text
 
 RITUALS_DIR = PROMPTS_DIR / "rituals"
 COMMON_FILE = "common.toml"
@@ -44,7 +44,7 @@ COMMON_LINES: dict[str, frozenset[str]] = {
 }
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-_STEP_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+_STEP_KEYS: dict[str, KeySpec] = {
     "id": ((str,), '"phones"'),
     "kind": ((str,), '"say"'),
     "line": ((str,), '"welcome"'),
@@ -156,15 +156,7 @@ def _load_ritual(path: Path, common: Mapping[str, tuple[str, ...]], timing: Timi
 def _step(item: Any, index: int, src: TomlPlace, lines: Mapping[str, Any], decks: Collection[str]) -> Step:
     if not isinstance(item, dict):
         raise CompanionError(f"{src.place('', index)}: is not a step; start each step with [[steps]]")
-    for key, value in item.items():
-        if key not in _STEP_KEYS:
-            raise CompanionError(f"{src.place(key, index)}: is not a known key; step keys are {', '.join(_STEP_KEYS)}")
-        kinds, example = _STEP_KEYS[key]
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            raise CompanionError(f"{src.place(key, index)}: has the wrong type; write it like {key} = {example}")
-    for key in ("id", "kind", "line"):
-        if key not in item:
-            raise CompanionError(f"{src.place(key, index)}: is missing; add {key} = {_STEP_KEYS[key][1]}")
+    check_keys(item, _STEP_KEYS, ("id", "kind", "line"), src, index)
     kind = item["kind"]
     if kind not in KINDS:
         raise CompanionError(f"{src.place('kind', index)}: {kind!r} is not a step kind; use one of {', '.join(KINDS)}")
