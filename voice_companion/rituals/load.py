@@ -45,16 +45,16 @@ COMMON_LINES: dict[str, frozenset[str]] = {
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _STEP_KEYS: dict[str, KeySpec] = {
-    "id": ((str,), '"phones"'),
-    "kind": ((str,), '"say"'),
-    "line": ((str,), '"welcome"'),
-    "who": ((str,), '"first"'),
+    "id": (str, '"phones"'),
+    "kind": (str, '"say"'),
+    "line": (str, '"welcome"'),
+    "who": (str, '"first"'),
     "seconds": ((int, float), "120"),
-    "end_line": ((str,), '"hug_done"'),
-    "yes": ((str,), '"hug"'),
-    "no": ((str,), '"goodnight"'),
-    "count": ((int,), "6"),
-    "decks": ((list,), '["light", "memories"]'),
+    "end_line": (str, '"hug_done"'),
+    "yes": (str, '"hug"'),
+    "no": (str, '"goodnight"'),
+    "count": (int, "6"),
+    "decks": (list, '["light", "memories"]'),
 }
 _ONLY_FOR = {"end_line": ("timer",), "yes": ("choice",), "no": ("choice",), "count": ("question",),
              "decks": ("question",), "who": ("turn", "question")}  # fmt: skip
