@@ -39,18 +39,25 @@ def _soak_room_offset(block_start: float, at: float) -> float:
     return soak_room_sample(int(block_start)) / RATE + (at - block_start) - 1.0
 
 
-# "The conference is now locked", "... now unmuted": recorded telephone prompts in which the decoder finds
+# "The conference is now locked", "... now unmuted": recorded telephone prompts in which the decoder has found
 # "hey companion" with a score above the wake threshold, the sentence going on after it.
 @pytest.mark.parametrize("name", ["conf-lockednow", "conf-now-unmuted"])
 @pytest.mark.parametrize("room_offset", [0.0, 95.0])
 def test_a_sound_alike_inside_a_sentence_does_not_wake(recognizer, monkeypatch, name, room_offset):
     audio = _in_room(recording(f"speech/prompts/{name}.flac") * 0.8, room_offset, 7.0)
     assert _heard(recognizer, audio) == []
-    # the phone-fit check keeps it asleep on its own, without the rule on talk after the wake phrase...
+    # the phone-fit check keeps it asleep on its own, without the rule on talk after the wake phrase
     monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
     assert _heard(recognizer, audio) == []
-    # ...and without the check it wakes: the recording really is a near-miss for this decoder (the talk rule
-    # was enough at the threshold of before the check, -3.0, but not at today's -4.5)
+
+
+# ...and without the check, "now unmuted" wakes: it really is a near-miss for this decoder (the talk rule was
+# enough at the threshold of before the check, -3.0, but not at today's -4.25). "Now locked" no longer decodes
+# as the wake phrase at all since utterances are judged 0.2 s after their speech, not at the endpoint.
+@pytest.mark.parametrize("room_offset", [0.0, 95.0])
+def test_without_the_phone_fit_check_the_sound_alike_wakes(recognizer, monkeypatch, room_offset):
+    audio = _in_room(recording("speech/prompts/conf-now-unmuted.flac") * 0.8, room_offset, 7.0)
+    monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
     monkeypatch.setattr(recognizer, "phrase_fit", None)
     assert [h.wake_phrase for h in _heard(recognizer, audio)] == ["hey companion"]
 

@@ -6,7 +6,7 @@ import enum
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -77,6 +77,23 @@ class _Decoding:
         )
 
 
+@dataclass(frozen=True)
+class _Early:
+    """What an utterance said, judged before its endpoint on the audio up to a little after its speech."""
+
+    utterance: Utterance
+    mode: Mode
+    heard: Heard | None
+
+    def holds(self, utterance: Utterance, mode: Mode) -> bool:
+        """True when the finished utterance has no speech the early judgement did not see."""
+        return (
+            mode is self.mode
+            and self.utterance.start_seconds == utterance.start_seconds
+            and self.utterance.speech_end_seconds == utterance.speech_end_seconds
+        )
+
+
 def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> dict[Mode, Grammar]:
     rules = language.jsgf_rules()
     rules.append("<wake> = " + " | ".join(wake_phrases) + ";")
@@ -128,6 +145,14 @@ MIN_CHECKED_WORD_SECONDS = 0.25
 # An utterance with less loud speech than this holds one short word at most: in noise, a fragment of a
 # longer sentence is as short, and the full grammar fits a two-word command onto it all too well.
 MIN_LOUD_SECONDS_FOR_PHRASE = 0.2
+# In the wake modes an utterance is judged this long after its speech ends, while the endpoint (0.45 s of
+# quiet) is still awaited, so the reply can start at the endpoint: the decoding no longer adds to the wait.
+# If speech resumes, the judgement is thrown away. Not while the device speaks: the pause in the frame loop
+# would upset the echo canceller, and a "stop" cut short scores lower.
+JUDGE_AFTER_SPEECH_FRAMES = 10  # 0.2 s
+# Each pause in longer talk would cost a decode thrown away when the talk goes on; a wake phrase with its
+# command is shorter than this (with the pre-roll), and longer talk can wait for its endpoint.
+MAX_EARLY_SECONDS = 4.0
 
 
 class Listener:
@@ -159,6 +184,7 @@ class Listener:
         self.grammars = build_grammars(language, self.wake_phrases)
         self.segmenter = Segmenter(segmenter_settings)
         self._decoding: _Decoding | None = None
+        self._early: _Early | None = None
 
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         """`mode_for` picks the grammar for an utterance from when it was spoken. The recogniser is handed the
@@ -171,8 +197,19 @@ class Listener:
         elif not in_speech and self.segmenter.in_speech:
             self._begin(mode_for)
         if utterance is None:
+            if self.segmenter.silent_frames == JUDGE_AFTER_SPEECH_FRAMES:
+                self._judge_early(mode_for)
             return None
         return self.conclude(utterance, mode_for(utterance))
+
+    def _judge_early(self, mode_for: Callable[[Utterance], Mode]) -> None:
+        so_far = self.segmenter.so_far()
+        assert so_far is not None
+        mode = mode_for(so_far)
+        if mode in WAKE_MODES and so_far.seconds <= MAX_EARLY_SECONDS:
+            hypothesis = self._hypothesis(so_far, mode)
+            heard = None if hypothesis is None else self._interpret(hypothesis, so_far, mode)
+            self._early = _Early(so_far, mode, heard)
 
     def _begin(self, mode_for: Callable[[Utterance], Mode]) -> None:
         so_far = self.segmenter.so_far()
@@ -184,15 +221,22 @@ class Listener:
     def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None:
         """What a finished utterance says. It was streamed to the recogniser as it came, unless the grammar
         picked at its onset is not the one for the whole of it (the device started speaking meanwhile) or it was
-        not followed from its first sample: then it is decoded now, whole."""
-        decoding, self._decoding = self._decoding, None
-        if decoding is not None and decoding.covers(utterance, mode):
-            hypothesis = decoding.stream.finish()
-        else:
-            hypothesis = self.recognizer.decode(utterance.samples, self.grammars[mode])
+        not followed from its first sample: then it is decoded now, whole. What was judged before the endpoint
+        stands when no speech came after it."""
+        early, self._early = self._early, None
+        if early is not None and early.holds(utterance, mode):
+            return None if early.heard is None else replace(early.heard, t=utterance.end_seconds)
+        hypothesis = self._hypothesis(utterance, mode)
         if hypothesis is None:
             return None
         return self._interpret(hypothesis, utterance, mode)
+
+    def _hypothesis(self, utterance: Utterance, mode: Mode) -> Hypothesis | None:
+        """The stream's result when it followed exactly this utterance in this mode; else a decode of it whole."""
+        decoding, self._decoding = self._decoding, None
+        if decoding is not None and decoding.covers(utterance, mode):
+            return decoding.stream.finish()
+        return self.recognizer.decode(utterance.samples, self.grammars[mode])
 
     def _barge_in(self, intent: Intent, score: float, utterance: Utterance) -> bool:
         """A bare "stop" over the device's own voice: the microphone also hears the device, whose words

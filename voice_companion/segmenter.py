@@ -80,6 +80,11 @@ class Segmenter:
         return self._active is not None
 
     @property
+    def silent_frames(self) -> int:
+        """Frames since the last speech frame of the utterance in progress (0 between utterances)."""
+        return self._run_silence if self._active is not None else 0
+
+    @property
     def floor_dbfs(self) -> float:
         return self._floor_db if self._floor_db is not None else -90.0
 
