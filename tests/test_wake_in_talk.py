@@ -52,7 +52,7 @@ def test_a_sound_alike_inside_a_sentence_does_not_wake(recognizer, monkeypatch, 
 
 
 # ...and without the check, "now unmuted" wakes: it really is a near-miss for this decoder (the talk rule was
-# enough at the threshold of before the check, -3.0, but not at today's -4.25). "Now locked" no longer decodes
+# enough at the threshold of before the check, -3.0, but not at today's -4.5). "Now locked" no longer decodes
 # as the wake phrase at all since utterances are judged 0.2 s after their speech, not at the endpoint.
 @pytest.mark.parametrize("room_offset", [0.0, 95.0])
 def test_without_the_phone_fit_check_the_sound_alike_wakes(recognizer, monkeypatch, room_offset):
