@@ -160,3 +160,14 @@ def test_talk_longer_than_a_command_is_not_judged_early_any_more(monkeypatch) ->
     assert all(t <= MAX_EARLY_SECONDS for t in capped[:-1])
     monkeypatch.setattr(listener_module, "MAX_EARLY_SECONDS", 60.0)
     assert any(MAX_EARLY_SECONDS < t < talk.seconds for t in decodes_in_talk()), "no pause after the cap to test"
+
+
+def test_a_click_too_short_to_keep_is_not_decoded_early() -> None:
+    """The segmenter drops an utterance with under 0.1 s of loud audio when it ends; decoding it 0.2 s after
+    its sound would be work for nothing."""
+    pcm = np.zeros(3 * RATE, np.int16)
+    click = 4 * FRAME_SAMPLES  # enough loud frames to open an utterance (0.08 s), too few to keep it
+    pcm[RATE : RATE + click] = (np.random.default_rng(1).normal(0, 3000, click)).astype(np.int16)
+    assert utterances(pcm) == []
+    decoded_at, heard = _frames_with_decodes(_TimedRecognizer(), pcm, Mode.WAKE)
+    assert decoded_at == [] and heard == []

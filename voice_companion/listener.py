@@ -206,7 +206,8 @@ class Listener:
         so_far = self.segmenter.so_far()
         assert so_far is not None
         mode = mode_for(so_far)
-        if mode in WAKE_MODES and so_far.seconds <= MAX_EARLY_SECONDS:
+        # (a click too short to be kept as an utterance would be decoded for nothing)
+        if mode in WAKE_MODES and so_far.seconds <= MAX_EARLY_SECONDS and self.segmenter.keeps(so_far):
             hypothesis = self._hypothesis(so_far, mode)
             heard = None if hypothesis is None else self._interpret(hypothesis, so_far, mode)
             self._early = _Early(so_far, mode, heard)

@@ -143,12 +143,15 @@ class Segmenter:
         loud = self._speech_frames * FRAME_SECONDS
         return Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now, loud)
 
+    def keeps(self, utterance: Utterance) -> bool:
+        """Whether an utterance has enough loud audio to be handed on when it ends (a click has not)."""
+        return utterance.loud_seconds >= self.settings.min_speech_seconds
+
     def _finish(self, now: float) -> Utterance | None:
         utterance = self._utterance(now)
-        enough = utterance.loud_seconds >= self.settings.min_speech_seconds
         self._active = None
         self._run_speech = 0
-        return utterance if enough else None
+        return utterance if self.keeps(utterance) else None
 
     def reset(self) -> None:
         """Drop any utterance in progress (e.g. when the device starts speaking)."""
