@@ -55,3 +55,21 @@ def test_spotting_and_open_grammars_take_turns_on_one_recogniser() -> None:
     for _ in range(2):  # the open search's alignment must not disturb the wake grammar's search, nor back
         assert words("hey companion, start a hug timer", Mode.WAKE) == "hey companion start a hug timer"
         assert words("repeat the question", Mode.OPEN) == "repeat the question"
+
+
+# Scenes where pocketsphinx's default beams prune the right path of the full grammar. Of every phrasing in two
+# voices at two speeds in this noise (512 scenes), 7 were understood only with the wider beams, 2 only without.
+PRUNED = [("set a timer for forty five minutes", "start_timer", "en-gb-scotland", 140),
+          ("start stress reducing conversation", "start_ritual", "en-gb-scotland", 140),
+          ("hold on", "pause", "en-us", 200), ("carry on", "resume", "en-gb-scotland", 140)]  # fmt: skip
+
+
+def test_the_open_search_keeps_paths_the_default_beams_prune() -> None:
+    wide = Listener(PocketsphinxRecognizer(), load_language(), ["hey companion"])
+    default = Listener(PocketsphinxRecognizer(open_beams={}), load_language(), ["hey companion"])
+    for text, intent, voice, speed in PRUNED:
+        scene = Scene(5.0, snr_db=10)
+        scene.say(0.8, text, voice, speed)
+        pcm = float_to_int16(scene.render())
+        assert [h.intent for h in listen(default, pcm, lambda _u: Mode.OPEN)] == [], text  # the premise
+        assert [h.intent.name for h in listen(wide, pcm, lambda _u: Mode.OPEN) if h.intent] == [intent], text

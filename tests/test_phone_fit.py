@@ -91,5 +91,7 @@ def _taken_as_commands(recognizer) -> list[str]:
 def test_the_check_keeps_unrelated_sentences_from_being_taken_as_commands():
     recognizer = build_recognizer("pocketsphinx")
     assert _taken_as_commands(recognizer) == []
-    recognizer.phrase_fit = None  # without it, "they cancelled the flight" stops a timer, and more
-    assert len(_taken_as_commands(recognizer)) >= 2
+    # without it, "how are we doing for milk" asks how the week went ("they cancelled the flight" stopped a
+    # timer too, until the open grammars' words lost 0.25 more with their wider search)
+    recognizer.phrase_fit = None
+    assert len(_taken_as_commands(recognizer)) >= 1
