@@ -37,7 +37,8 @@ def test_commands_in_the_listening_window_are_understood_better_than_by_the_latt
     lattice = Listener(PocketsphinxRecognizer(), language, ["hey companion"])
     lattice.grammars = {mode: dataclasses.replace(g, spotting=True) for mode, g in lattice.grammars.items()}
     by_viterbi, by_lattice = _understood(viterbi), _understood(lattice)
-    # measured: 18 and 15 of 24; the benchmark's 3072 commands at 10 dB: 52.7 % and 35.8 %
+    # measured: 18 and 15 of 24, and 20 and 16 with the wider open search; the benchmark's 3072 commands at
+    # 10 dB: 52.7 % and 35.8 % (before the wider search)
     assert by_viterbi >= 17, by_viterbi
     assert by_viterbi > by_lattice, (by_viterbi, by_lattice)
 
