@@ -10,7 +10,7 @@ from tests.scenes import Scene
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import Listener, Mode, build_grammars
+from voice_companion.listener import Heard, Listener, Mode, build_grammars
 
 # short commands as said in the listening window, in 10 dB kitchen noise
 COMMANDS = [("next", "next"), ("skip", "skip"), ("pause", "pause"), ("what can you do", "help"),
@@ -20,13 +20,18 @@ COMMANDS = [("next", "next"), ("skip", "skip"), ("pause", "pause"), ("what can y
 VOICES = ("en-us", "en+f2")
 
 
+def _heard_in_noise(listener: Listener, text: str, voice: str, speed: int, seconds: float) -> list[Heard]:
+    """What `listener` hears, listening for a command, in `text` said 0.8 s into 10 dB kitchen noise."""
+    scene = Scene(seconds, snr_db=10)
+    scene.say(0.8, text, voice, speed)
+    return listen(listener, float_to_int16(scene.render()), lambda _u: Mode.OPEN)
+
+
 def _understood(listener: Listener) -> int:
     right = 0
     for text, intent in COMMANDS:
         for voice in VOICES:
-            scene = Scene(4.0, snr_db=10)
-            scene.say(0.8, text, voice, 160)
-            heard = listen(listener, float_to_int16(scene.render()), lambda _u: Mode.OPEN)
+            heard = _heard_in_noise(listener, text, voice, 160, 4.0)
             right += [h.intent.name for h in heard if h.intent is not None] == [intent]
     return right
 
@@ -69,8 +74,6 @@ def test_the_open_search_keeps_paths_the_default_beams_prune() -> None:
     wide = Listener(PocketsphinxRecognizer(), load_language(), ["hey companion"])
     default = Listener(PocketsphinxRecognizer(open_beams={}), load_language(), ["hey companion"])
     for text, intent, voice, speed in PRUNED:
-        scene = Scene(5.0, snr_db=10)
-        scene.say(0.8, text, voice, speed)
-        pcm = float_to_int16(scene.render())
-        assert [h.intent for h in listen(default, pcm, lambda _u: Mode.OPEN)] == [], text  # the premise
-        assert [h.intent.name for h in listen(wide, pcm, lambda _u: Mode.OPEN) if h.intent] == [intent], text
+        assert [h.intent for h in _heard_in_noise(default, text, voice, speed, 5.0)] == [], text  # the premise
+        heard = _heard_in_noise(wide, text, voice, speed, 5.0)
+        assert [h.intent.name for h in heard if h.intent] == [intent], text
