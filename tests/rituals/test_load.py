@@ -60,7 +60,19 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 BROKEN = [
     ("quick_checkin.toml", 'title = "quick check-in"', 'title = "quick check-in', "not valid TOML"),
-    ("quick_checkin.toml", 'title = "quick check-in"', "", "'title' is missing"),
+    ("quick_checkin.toml", 'title = "quick check-in"', "", 'title: is missing; add title = "evening check-in"'),
+    (
+        "quick_checkin.toml",
+        'title = "quick check-in"',
+        'title = "quick check-in"\nstep = []',
+        "step: is not a known key; check the spelling, allowed keys are title, timing, lines, steps",
+    ),
+    (
+        "common.toml",
+        "\n[timing]",
+        "\ntitle = 3\n[timing]",
+        "title: is not a known key; check the spelling, allowed keys are timing, lines",
+    ),
     (
         "quick_checkin.toml",
         'kind = "turn"',

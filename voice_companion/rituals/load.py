@@ -12,7 +12,7 @@ from voice_companion.errors import CompanionError
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 from voice_companion.rituals.model import END, KINDS, TIMED_KINDS, WHO, Ritual, Step, Timing
-from voice_companion.toml_place import KeySpec, TomlPlace, check_keys, read_toml, read_toml_text
+from voice_companion.toml_place import KeySpec, TomlPlace, check_keys, read_toml_text
 
 RITUALS_DIR = PROMPTS_DIR / "rituals"
 COMMON_FILE = "common.toml"
@@ -56,6 +56,14 @@ _STEP_KEYS: dict[str, KeySpec] = {
     "count": (int, "6"),
     "decks": (list, '["light", "memories"]'),
 }
+# the top level of a ritual file; common.toml holds only timing and lines
+_TOP_KEYS: dict[str, KeySpec] = {
+    "title": (str, '"evening check-in"'),
+    "timing": (dict, "{ quiet_nudge_seconds = 45 }"),
+    "lines": (dict, '{ welcome = ["Hello.", "Hi."] }'),
+    "steps": (list, '[{ id = "welcome", kind = "say", line = "welcome" }]'),
+}
+_COMMON_KEYS = {key: _TOP_KEYS[key] for key in ("timing", "lines")}
 _ONLY_FOR = {"end_line": ("timer",), "yes": ("choice",), "no": ("choice",), "count": ("question",),
              "decks": ("question",), "who": ("turn", "question")}  # fmt: skip
 
@@ -65,8 +73,8 @@ def load_rituals(
 ) -> dict[str, Ritual]:
     """Every ritual in `folder`, by name. `spoken_names`: the rituals commands.toml can start by voice."""
     common_path = folder / COMMON_FILE
-    common = read_toml(common_path, "ritual file")
-    _check_top(common, common_path, ("timing", "lines"), ())
+    common, raw = read_toml_text(common_path, "ritual file")
+    check_keys(common, _COMMON_KEYS, (), TomlPlace(common_path, raw, "steps"))
     base_timing = _timing(common.get("timing", {}), common_path, Timing())
     common_lines = _lines(common.get("lines"), common_path)
     Phrasebook(common_lines, str(common_path)).require(COMMON_LINES)
@@ -83,15 +91,6 @@ def load_rituals(
             )
         rituals[ritual.name] = ritual
     return rituals
-
-
-def _check_top(data: Mapping[str, Any], path: Path, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise CompanionError(f"{path}: {key!r} is not a known key; allowed keys are {', '.join(allowed)}")
-    for key in required:
-        if key not in data:
-            raise CompanionError(f"{path}: {key!r} is missing; see prompts/rituals/README.md for the format")
 
 
 def _timing(data: Any, path: Path, base: Timing) -> Timing:
@@ -126,13 +125,13 @@ def _lines(data: Any, path: Path) -> dict[str, tuple[str, ...]]:
 
 def _load_ritual(path: Path, common: Mapping[str, tuple[str, ...]], timing: Timing, decks: Collection[str]) -> Ritual:
     data, raw = read_toml_text(path, "ritual file")
-    _check_top(data, path, ("title", "timing", "lines", "steps"), ("title", "lines", "steps"))
-    if not isinstance(data["title"], str) or not data["title"].strip():
-        raise CompanionError(f'{path}: title must be the spoken name in quotes, like title = "evening check-in"')
-    own = _lines(data["lines"], path)
-    if not isinstance(data["steps"], list) or not data["steps"]:
-        raise CompanionError(f"{path}: there are no steps; add [[steps]] blocks")
     src = TomlPlace(path, raw, "steps")
+    check_keys(data, _TOP_KEYS, ("title",), src)  # missing lines and steps get their own message below
+    if not data["title"].strip():
+        raise CompanionError(f'{path}: title must be the spoken name in quotes, like title = "evening check-in"')
+    own = _lines(data.get("lines"), path)
+    if not data.get("steps"):
+        raise CompanionError(f"{path}: there are no steps; add [[steps]] blocks")
     steps = tuple(_step(item, index, src, own, decks) for index, item in enumerate(data["steps"]))
     _check_ids(steps, src)
     used = {s.line for s in steps} | {s.end_line for s in steps if s.end_line}
