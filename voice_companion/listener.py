@@ -138,8 +138,6 @@ MAX_UNEXPLAINED_SPEECH_SECONDS = 0.6
 # this much surer (a penalty on its score, so benchmarks can still sweep the threshold).
 MAX_TALK_AFTER_WAKE_SECONDS = 1.0
 TALK_AFTER_WAKE_PENALTY = 0.7
-FLOOR_PERCENTILE = 5  # the utterance's own noise floor: its pre-roll and pauses
-LOUD_OVER_FLOOR_DB = 6.0
 # Words at least this long take part in the worst-word check of a command (short words like "a" are noisy).
 MIN_CHECKED_WORD_SECONDS = 0.25
 # An utterance with less loud speech than this holds one short word at most: in noise, a fragment of a
@@ -353,17 +351,12 @@ class Listener:
 def _unexplained_seconds(words: Sequence[Word], utterance: Utterance, trailing: bool = True) -> float:
     """Seconds from the first word to the last frame above the utterance's own noise floor (its pre-roll
     and pauses) that no recognised word covers; with `trailing=False`, only up to the last word's end."""
-    n = len(utterance.samples) // FRAME_SAMPLES
-    if n == 0:
-        return 0.0
-    frames = utterance.samples[: n * FRAME_SAMPLES].astype(np.float64).reshape(n, FRAME_SAMPLES)
-    levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1.0))
-    loud = np.flatnonzero(levels > np.percentile(levels, FLOOR_PERCENTILE) + LOUD_OVER_FLOOR_DB)
+    loud = utterance.loud_frames
     if len(loud) == 0:
         return 0.0
     # from the first word on: noise that opened the utterance early is not speech left unexplained
     first = int(min(w.start_seconds for w in words) / FRAME_SECONDS) if words else loud[0]
-    unexplained = np.zeros(n, dtype=bool)
+    unexplained = np.zeros(len(utterance.samples) // FRAME_SAMPLES, dtype=bool)
     last = loud[-1] + 1
     if not trailing and words:
         last = min(last, int(math.ceil(max(w.end_seconds for w in words) / FRAME_SECONDS)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from voice_companion.audio import SAMPLE_RATE, AudioChunk
 
 FRAME_SAMPLES = 320  # 20 ms at 16 kHz: every stage that takes audio works on these frames
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
+FLOOR_PERCENTILE = 5  # an utterance's own noise floor: its pre-roll and pauses
+LOUD_OVER_FLOOR_DB = 6.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,16 @@ class Utterance:
     @property
     def seconds(self) -> float:
         return len(self.samples) / SAMPLE_RATE
+
+    @cached_property
+    def loud_frames(self) -> np.ndarray:
+        """Indices of the 20 ms frames over the utterance's own noise floor (computed once, when first asked)."""
+        n = len(self.samples) // FRAME_SAMPLES
+        if n == 0:
+            return np.zeros(0, dtype=np.intp)
+        frames = self.samples[: n * FRAME_SAMPLES].astype(np.float64).reshape(n, FRAME_SAMPLES)
+        levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1.0))
+        return np.flatnonzero(levels > np.percentile(levels, FLOOR_PERCENTILE) + LOUD_OVER_FLOOR_DB)
 
 
 def frame_level_dbfs(samples: np.ndarray) -> float:
