@@ -68,6 +68,12 @@ BROKEN = [
         "step: is not a known key; check the spelling, allowed keys are title, timing, lines, steps",
     ),
     (
+        "quick_checkin.toml",
+        "[timing]\nquiet_nudge_seconds = 30",
+        "timing = 30",
+        "line 5, timing: is a whole number but must be a table; write it like timing = { quiet_nudge_seconds = 45 }",
+    ),
+    (
         "common.toml",
         "\n[timing]",
         "\ntitle = 3\n[timing]",

@@ -93,9 +93,8 @@ def load_rituals(
     return rituals
 
 
-def _timing(data: Any, path: Path, base: Timing) -> Timing:
-    if not isinstance(data, dict):
-        raise CompanionError(f"{path}: [timing] must be a table of seconds, like quiet_nudge_seconds = 45")
+def _timing(data: Mapping[str, Any], path: Path, base: Timing) -> Timing:
+    """`data`: the file's [timing] table (check_keys has made sure it is one)."""
     known = {f.name for f in fields(Timing)}
     values = {}
     for key, value in data.items():
