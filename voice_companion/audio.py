@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -40,6 +41,12 @@ class AudioChunk:
 
     def to_bytes(self) -> bytes:
         return self.samples.tobytes()
+
+
+def level_dbfs(samples: np.ndarray) -> float:
+    """RMS level of int16-scaled samples in dBFS; an RMS below 1 counts as 1 (about -90.3 dBFS)."""
+    power = float(np.mean(np.square(samples, dtype=np.float64))) if len(samples) else 0.0
+    return 10.0 * math.log10(max(power, 1.0) / 32768.0**2)
 
 
 def float_to_int16(samples: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_companion.audio import SAMPLE_RATE
+from voice_companion.audio import SAMPLE_RATE, level_dbfs
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,11 +60,6 @@ class EchoSettings:
     @property
     def max_delay_samples(self) -> int:
         return int(self.max_delay_seconds * SAMPLE_RATE)
-
-
-def _level_dbfs(samples: np.ndarray) -> float:
-    power = float(np.mean(np.square(samples, dtype=np.float64))) if len(samples) else 0.0
-    return 10.0 * np.log10(max(power, 1.0) / 32768.0**2)
 
 
 def find_delay(mic: np.ndarray, reference: np.ndarray, min_peak_ratio: float) -> int | None:
@@ -132,7 +127,7 @@ class EchoCanceller:
         s = self.settings
         mic = np.concatenate(self._mic_history)
         reference = self._ref[len(self._ref) - len(mic) - s.max_delay_samples :]
-        if _level_dbfs(reference) < s.min_reference_dbfs or _level_dbfs(mic) < s.min_reference_dbfs:
+        if level_dbfs(reference) < s.min_reference_dbfs or level_dbfs(mic) < s.min_reference_dbfs:
             return
         lag = find_delay(mic, reference, s.min_peak_ratio)
         if lag is None:
@@ -184,7 +179,7 @@ class EchoCanceller:
     def _playing(self) -> bool:
         """Playback loud enough to be heard within the longest echo delay."""
         s = self.settings
-        return _level_dbfs(self._ref[-(s.max_delay_samples + s.frame_samples) :]) >= s.min_reference_dbfs
+        return level_dbfs(self._ref[-(s.max_delay_samples + s.frame_samples) :]) >= s.min_reference_dbfs
 
     def _aligned_block(self) -> np.ndarray:
         """The two newest playback frames, moved back by the bulk delay (less the pre-delay)."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from voice_companion.audio import SAMPLE_RATE, AudioChunk
+from voice_companion.audio import SAMPLE_RATE, AudioChunk, level_dbfs
 
 FRAME_SAMPLES = 320  # 20 ms at 16 kHz: every stage that takes audio works on these frames
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
@@ -65,11 +64,6 @@ class Utterance:
         return np.flatnonzero(levels > np.percentile(levels, FLOOR_PERCENTILE) + LOUD_OVER_FLOOR_DB)
 
 
-def frame_level_dbfs(samples: np.ndarray) -> float:
-    rms = math.sqrt(float(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
-    return 20.0 * math.log10(max(rms, 1.0) / 32768.0)
-
-
 class Segmenter:
     """Feed 20 ms frames; get back finished utterances. Pure: time comes from the frames."""
 
@@ -117,7 +111,7 @@ class Segmenter:
     def process(self, frame: AudioChunk) -> Utterance | None:
         if frame.n_samples != FRAME_SAMPLES:
             raise ValueError(f"Segmenter takes frames of {FRAME_SAMPLES} samples, got {frame.n_samples}")
-        level = frame_level_dbfs(frame.samples)
+        level = level_dbfs(frame.samples)
         speech = self._is_speech(level)
         self._track_floor(level)
         self._pre_roll.append(frame.samples)  # always the last moments: the next utterance's onset

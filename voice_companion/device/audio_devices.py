@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import queue
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
+from voice_companion.audio import level_dbfs
 from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)
@@ -121,14 +121,6 @@ class MicTestResult:
         return text
 
 
-def level_dbfs(samples: np.ndarray) -> float:
-    """RMS level of int16 samples in dBFS, clamped at SILENCE_DBFS."""
-    if samples.size == 0:
-        return SILENCE_DBFS
-    rms = math.sqrt(float(np.mean(np.square(samples.astype(np.float64)))))
-    return max(SILENCE_DBFS, 20 * math.log10(rms / 32768.0)) if rms > 0 else SILENCE_DBFS
-
-
 def speech_verdict(levels_dbfs: Sequence[float], block_seconds: float) -> MicTestResult:
     """Speech is energy above the noise floor for a few hundred ms; the floor is a low percentile."""
     levels = np.asarray(levels_dbfs, dtype=np.float64)
@@ -200,7 +192,7 @@ def mic_test(seconds: float, device: int | None, rate: int = 16000, out: TextIO 
                 samples = blocks.get(timeout=2.0)
             except queue.Empty:
                 raise CompanionError("mic-test: the input gave no audio for 2 s; try another --input-device") from None
-            levels.append(level_dbfs(samples))
+            levels.append(max(SILENCE_DBFS, level_dbfs(samples)))
             if out is not None:
                 out.write(meter_line(levels[-1], len(levels) * BLOCK_SECONDS, seconds))
                 out.flush()
