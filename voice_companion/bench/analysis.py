@@ -172,6 +172,8 @@ class CommandRow:
     condition: str
     default: metrics.CommandRates
     tuned: metrics.CommandRates
+    # every report the listener made, whatever its score: how far any threshold could take it
+    unthresholded: metrics.CommandRates
     cpu_share: float
 
 
@@ -182,8 +184,21 @@ def command_rows(results: dict[str, Any]) -> list[CommandRow]:
         default = metrics.command_rates(outcome, default_threshold(cond))
         tuned = metrics.threshold_for_unrelated(metrics.command_tradeoff(outcome), UNRELATED_TARGET)
         cpu = sum(c for c, _ in cond["cpu"]) / max(sum(a for _, a in cond["cpu"]), 1e-9)
-        rows.append(CommandRow(snr_name(cond["snr_db"]), default, tuned, cpu))
+        rows.append(CommandRow(snr_name(cond["snr_db"]), default, tuned, metrics.command_rates(outcome), cpu))
     return rows
+
+
+def command_voices(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Exact intent at the listener's own threshold, by voice and then by condition."""
+    voices: dict[str, dict[str, float]] = {}
+    for cond in results.get("commands", {}).values():
+        for part in cond["parts"]:
+            if not part["stream"].startswith("commands-"):
+                continue
+            voice = part["stream"].removeprefix("commands-").rsplit("-", 1)[0].replace("_", "+")
+            rates = metrics.command_rates(command_outcome([part]), default_threshold(cond))
+            voices.setdefault(voice, {})[snr_name(cond["snr_db"])] = rates.exact_intent
+    return voices
 
 
 def command_errors(results: dict[str, Any], condition: str, limit: int = 12) -> tuple[list, list]:

@@ -152,6 +152,8 @@ def commands_section(results: dict[str, Any]) -> list[str]:
             thr(r.tuned.threshold),
             pct(r.tuned.exact_intent),
             pct(r.tuned.unrelated_accepted),
+            pct(r.unthresholded.exact_intent),
+            pct(r.unthresholded.unrelated_accepted),
             pct(r.cpu_share),
         ]
         for r in rows
@@ -161,7 +163,8 @@ def commands_section(results: dict[str, Any]) -> list[str]:
         "",
         f"Phrasings from {results['meta']['phrasings_source']} ({results['meta']['n_phrasings']} phrasings). "
         '"default": the listener\'s own threshold. "tuned": the lowest threshold that keeps unrelated '
-        "acceptance at or below 2 %, chosen on this data (optimistic).",
+        'acceptance at or below 2 %, chosen on this data (optimistic). "no threshold": every report the '
+        "listener made, whatever its score: no threshold can do better than this.",
         "",
         *table(
             [
@@ -174,6 +177,8 @@ def commands_section(results: dict[str, Any]) -> list[str]:
                 "tuned threshold",
                 "exact intent (tuned)",
                 "unrelated (tuned)",
+                "exact intent (no threshold)",
+                "unrelated (no threshold)",
                 "CPU",
             ],
             body,
@@ -182,6 +187,15 @@ def commands_section(results: dict[str, Any]) -> list[str]:
         "![Commands](commands.png)",
         "",
     ]
+    voices = analysis.command_voices(results)
+    if voices:
+        conditions = [r.condition for r in rows]
+        lines += ["Exact intent by voice (the listener's own threshold):", ""]
+        lines += table(
+            ["voice", *conditions],
+            [[voice, *(pct(by[c]) if c in by else "" for c in conditions)] for voice, by in voices.items()],
+        )
+        lines += [""]
     cond = "10 dB" if any(r.condition == "10 dB" for r in rows) else rows[0].condition
     key = next((k for k, v in results["commands"].items() if snr_name(v["snr_db"]) == cond), None)
     accepted, wrong = analysis.command_errors(results, key) if key else ([], [])
