@@ -1,6 +1,6 @@
 """The commands part of the report, from saved results: the no-threshold ceiling and the table by voice."""
 
-from voice_companion.bench import analysis, sections
+from voice_companion.bench import analysis, corpus, sections
 
 
 def _part(stream, expected, hits):
@@ -43,3 +43,10 @@ def test_the_commands_section_shows_the_ceiling_and_each_voice():
     text = "\n".join(sections.commands_section(_results()))
     assert "| 10 dB | 8 | 50.0 % |" in text and "| 75.0 % | 50.0 % | 10.0 % |" in text
     assert "| en-us | 75.0 % |" in text and "| en-gb-x-rp+f4 | 25.0 % |" in text
+
+
+def test_a_command_streams_voice_reads_back_from_the_name_the_corpus_gave_it():
+    for voice in ("en-us", "en-gb-x-rp+f4", "en-us-nyc+m3"):
+        for snr in (None, 10.0, 5.0):
+            assert corpus.command_stream_voice(corpus.command_stream_name(voice, snr)) == voice
+    assert corpus.command_stream_voice("unrelated-snr10") is None

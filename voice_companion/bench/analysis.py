@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from voice_companion.bench import metrics
+from voice_companion.bench.corpus import command_stream_voice
 
 # Published miss rates at 1 false alarm per 10 h (Picovoice protocol, 10 dB SNR, six keywords).
 PUBLISHED = (
@@ -193,9 +194,9 @@ def command_voices(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     voices: dict[str, dict[str, float]] = {}
     for cond in results.get("commands", {}).values():
         for part in cond["parts"]:
-            if not part["stream"].startswith("commands-"):
+            voice = command_stream_voice(part["stream"])
+            if voice is None:
                 continue
-            voice = part["stream"].removeprefix("commands-").rsplit("-", 1)[0].replace("_", "+")
             rates = metrics.command_rates(command_outcome([part]), default_threshold(cond))
             voices.setdefault(voice, {})[snr_name(cond["snr_db"])] = rates.exact_intent
     return voices

@@ -92,6 +92,17 @@ def snr_label(snr_db: float | None) -> str:
     return "clean" if snr_db is None else f"snr{snr_db:g}"
 
 
+def command_stream_name(voice: str, snr_db: float | None) -> str:
+    return f"commands-{voice.replace('+', '_')}-{snr_label(snr_db)}"
+
+
+def command_stream_voice(name: str) -> str | None:
+    """The espeak-ng voice a command stream was spoken in, read back from its name (None: not one)."""
+    if not name.startswith("commands-"):
+        return None
+    return name.removeprefix("commands-").rsplit("-", 1)[0].replace("_", "+")
+
+
 def _seed(base: int, name: str) -> int:
     return base ^ int(hashlib.sha1(name.encode()).hexdigest()[:8], 16)
 
@@ -278,8 +289,7 @@ class Corpus:
             return [items[i] for i in rng.permutation(len(items))]
 
         params = {"phrasings": chosen, "voices": [v.label for v in voices]}
-        name = f"commands-{voice.replace('+', '_')}-{snr_label(snr_db)}"
-        return self._stream(name, params, make, snr_db, COMMAND_GAP_SECONDS)
+        return self._stream(command_stream_name(voice, snr_db), params, make, snr_db, COMMAND_GAP_SECONDS)
 
     def unrelated_stream(self, snr_db: float | None) -> StreamInfo:
         sentences = sources.read_lines(sources.UNRELATED_TEXT)[:: self.plan.unrelated_stride]
