@@ -1,0 +1,135 @@
+"""Free text to a wake phrase and an intent: what a neural recogniser wrote, matched by sound to the phrasings.
+
+Every phrasing of prompts/commands.toml is expanded (ritual names filled in, a spoken duration kept as one
+token) and compared, as phones, with what was heard. The best match and its similarity (0 to 1) are
+returned; deciding what is good enough is the listener's policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from voice_companion.intents import CommandLanguage, Intent
+from voice_companion.numbers import find_duration
+from voice_companion.sounds import DURATION_TOKEN, known, phrase_phones, similarity
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)*")
+# Sounds that carry no meaning; dropped before anything is compared.
+FILLERS = frozenset({"um", "uh", "erm", "er", "hmm", "mm", "ah", "oh", "huh"})
+# Politeness around a command ("could you start a hug please"): ignored unless the phrasing has the word.
+POLITE = frozenset({"please", "can", "could", "would", "will", "you", "just", "now", "hey", "so", "and", "then"})
+# The wake phrase may follow one stray word ("oh, hey companion", "okay hey companion").
+MAX_WORDS_BEFORE_WAKE = 1
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words and numbers, punctuation and fillers dropped: "Hey, Companion! 20-second hug." ->
+    ["hey", "companion", "20", "second", "hug"]."""
+    return [w for w in _TOKEN.findall(text.lower().replace("-", " ")) if w not in FILLERS]
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    intent: str
+    words: tuple[str, ...]  # with DURATION_TOKEN where a length goes
+    phones: tuple[str, ...]
+    ritual: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """The best phrasing for some words, with its similarity, and the best of any other intent."""
+
+    intent: Intent | None
+    score: float
+    runner_up: float
+
+
+@dataclass(frozen=True)
+class WakeMatch:
+    phrase: str | None
+    score: float
+    words_before: int  # words of the text before the wake phrase
+    words_taken: int  # words of the text up to the end of the wake phrase
+
+
+NO_MATCH = Match(None, 0.0, 0.0)
+
+
+class TextCommands:
+    """The command language and the wake phrases, ready to match against what a recogniser wrote."""
+
+    def __init__(self, language: CommandLanguage, wake_phrases: Sequence[str]) -> None:
+        self.language = language
+        self.wake_phrases = tuple(" ".join(p.lower().split()) for p in wake_phrases)
+        self._wake_phones = {p: phrase_phones(p.split()) for p in self.wake_phrases}
+        self.phrasings = tuple(self._expand())
+
+    def _expand(self) -> list[Phrasing]:
+        out: list[Phrasing] = []
+        for intent, templates in self.language.templates.items():
+            for template in templates:
+                text = template.replace("{duration}", DURATION_TOKEN).replace("{length}", DURATION_TOKEN)
+                if "{ritual}" not in text:
+                    out.append(_phrasing(intent, text))
+                    continue
+                for ritual, names in self.language.ritual_names.items():
+                    for name in names:
+                        out.append(_phrasing(intent, text.replace("{ritual}", name), ritual))
+        return out
+
+    def wake(self, words: Sequence[str]) -> WakeMatch:
+        """The wake phrase that best fits the start of the words, by sound."""
+        best = WakeMatch(None, 0.0, 0, 0)
+        for phrase, target in self._wake_phones.items():
+            n = len(phrase.split())
+            for before in range(0, min(MAX_WORDS_BEFORE_WAKE, max(len(words) - 1, 0)) + 1):
+                for k in range(1, n + 2):
+                    if before + k > len(words):
+                        break
+                    window = words[before : before + k]
+                    score = similarity(phrase_phones(window), target)
+                    if not all(known(w) for w in window):
+                        # a word the dictionary lacks ("compagnion", "comparian"): its spelling is the evidence
+                        score = max(score, similarity("".join(window), phrase.replace(" ", "")))
+                    if score > best.score:
+                        best = WakeMatch(phrase, score, before, before + k)
+        return best
+
+    def match(self, words: Sequence[str], allowed: Collection[str] | None = None) -> Match:
+        """The phrasing of an allowed intent that sounds most like the words (all intents when None)."""
+        if not words:
+            return NO_MATCH
+        found = find_duration(words)
+        spoken = list(words)
+        if found is not None:
+            spoken[found.start : found.end] = [DURATION_TOKEN]
+        best: tuple[float, Phrasing] | None = None
+        scores: dict[str, float] = {}
+        for phrasing in self.phrasings:
+            if allowed is not None and phrasing.intent not in allowed:
+                continue
+            heard = [w for w in spoken if w not in POLITE or w in phrasing.words]
+            score = similarity(phrase_phones(heard), phrasing.phones)
+            scores[phrasing.intent] = max(score, scores.get(phrasing.intent, 0.0))
+            if best is None or score > best[0]:
+                best = (score, phrasing)
+        if best is None:
+            return NO_MATCH
+        score, phrasing = best
+        runner_up = max((s for i, s in scores.items() if i != phrasing.intent), default=0.0)
+        slots: dict[str, object] = {}
+        if DURATION_TOKEN in phrasing.words:
+            if found is None:
+                return Match(None, 0.0, runner_up)  # "start a timer for" with the length lost
+            slots["seconds"] = float(found.seconds)
+        if phrasing.ritual is not None:
+            slots["ritual"] = phrasing.ritual
+        return Match(Intent(phrasing.intent, slots, " ".join(words)), score, runner_up)
+
+
+def _phrasing(intent: str, text: str, ritual: str | None = None) -> Phrasing:
+    words = tuple(text.split())
+    return Phrasing(intent, words, phrase_phones(words), ritual)
