@@ -17,15 +17,15 @@ from voice_companion.config import Settings
 from voice_companion.decks import DECKS_DIR, load_decks
 from voice_companion.detect import load_language
 from voice_companion.device.audio_devices import resolve_device
-from voice_companion.device.models import find_vosk_model
+from voice_companion.device.models import find_models
 from voice_companion.device.reminders import ReminderScheduler, check_reminder_phrases
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
+from voice_companion.hearing import make_listener
 from voice_companion.intents import Intent
 from voice_companion.journal import INTENTS as ANSWER_INTENTS
 from voice_companion.journal import Journal, JournalRecorder, answer, load_answer_phrases
-from voice_companion.listener import Listener
 from voice_companion.nudges import Reminders
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
@@ -45,7 +45,13 @@ class App:
 
     @classmethod
     def build(
-        cls, settings: Settings, input_spec: str, output_spec: str, events: Path | None, start_at: str | None
+        cls,
+        settings: Settings,
+        input_spec: str,
+        output_spec: str,
+        events: Path | None,
+        start_at: str | None,
+        subscribers: Sequence[Callable[[Event], None]] = (),
     ) -> App:
         live = input_spec == "mic"
         if live:
@@ -73,7 +79,7 @@ class App:
             raise CompanionError(
                 f"--start-at {start_at!r}: not an ISO-8601 time, e.g. 2026-11-23T19:30:00+00:00"
             ) from None
-        companion, closers = assemble(settings, clock, events)
+        companion, closers = assemble(settings, clock, events, subscribers)
         return cls(companion, source, out, closers)
 
     def request_stop(self) -> None:
@@ -115,9 +121,9 @@ def assemble(
     recorder = JournalRecorder(journal, clock)
     bus.subscribe(recorder)
     closers += [recorder, journal]  # the recorder first: it writes what is queued
-    recognizer, chosen = make_recognizer(settings.engine, find_vosk_model(settings))
+    recognizer, chosen = make_recognizer(settings.engine, *find_models(settings))
     _LOGGER.info(chosen)
-    listener = Listener(recognizer, language, settings.wake_phrases)
+    listener = make_listener(recognizer, language, settings.wake_phrases)
     answer_phrases = load_answer_phrases()
     answer_rng = random.Random(settings.seed)
 

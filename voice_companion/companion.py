@@ -13,11 +13,12 @@ from voice_companion.actions import Action, Activity, Chime, Done, Emit, OpenLis
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.events import Event
 from voice_companion.intents import Intent
-from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.listener import Heard, Mode
 from voice_companion.nudges import Reminders
 from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
 from voice_companion.segmenter import Utterance
+from voice_companion.text_listener import AnyListener
 from voice_companion.timers import DEFAULT_SECONDS, TimerActivity
 from voice_companion.tones import chime, listening_tone
 from voice_companion.voice import Voice
@@ -51,7 +52,7 @@ class Companion:
 
     def __init__(
         self,
-        listener: Listener,
+        listener: AnyListener,
         voice: Voice,
         phrases: Phrasebook,
         emit: Callable[[Event], None],
@@ -93,7 +94,7 @@ class Companion:
             self._apply(self.activity.tick(frame.end_seconds), frame.end_seconds)
             self._notify_speech_done(frame.end_seconds)
         heard = self.listener.process(frame, self.mode_for)
-        talking = self.listener.segmenter.in_speech and not self._hears_itself(frame.end_seconds)
+        talking = self.listener.in_speech and not self._hears_itself(frame.end_seconds)
         if self.activity is not None and talking:
             self.activity.on_voice(frame.end_seconds)
         if heard is not None:
@@ -104,7 +105,7 @@ class Companion:
 
     @property
     def idle(self) -> bool:
-        return self.activity is None and self.audio_until <= self.now and not self.listener.segmenter.in_speech
+        return self.activity is None and self.audio_until <= self.now and not self.listener.in_speech
 
     def _remind(self, now: float) -> None:
         assert self.reminders is not None
@@ -221,7 +222,7 @@ class Companion:
             self.activity is not None
             and heard.wake_phrase is None
             and heard.intent.name in ("enough", "cancel")
-            and heard.score < self.listener.recognizer.thresholds.sure
+            and heard.score < self.listener.thresholds.sure
         )
 
     def handle(self, intent: Intent, now: float) -> None:

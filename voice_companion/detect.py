@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from voice_companion.audio import AudioChunk, frames
 from voice_companion.engines.base import Recognizer, Thresholds
 from voice_companion.engines.select import make_recognizer
+from voice_companion.hearing import make_listener, writes_text
 from voice_companion.intents import CommandLanguage
 from voice_companion.listener import Heard, Listener, Mode
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.segmenter import FRAME_SAMPLES
+from voice_companion.text_listener import TEXT_THRESHOLDS
 
 
 @dataclass(frozen=True)
@@ -41,23 +44,44 @@ def _permissive(recognizer: Recognizer) -> Recognizer:
     return recognizer
 
 
+def _text_thresholds(mode: Mode) -> Thresholds:
+    """A free-text listener that reports every wake phrase (WAKE) or every command (OPEN) with its score. The
+    wake threshold stays where it is for commands: it decides which words are the wake phrase."""
+    if mode is Mode.WAKE:
+        return replace(TEXT_THRESHOLDS, wake=-math.inf)
+    return replace(TEXT_THRESHOLDS, command=-math.inf)
+
+
+def thresholds_of(recognizer: Any) -> Thresholds:
+    """The thresholds a recogniser's listener uses by default."""
+    return TEXT_THRESHOLDS if writes_text(recognizer) else recognizer.thresholds
+
+
 def _heard(
     chunks: Iterable[AudioChunk],
-    recognizer: Recognizer,
+    recognizer: Any,
     wake_phrases: Sequence[str],
     language: CommandLanguage | None,
     mode: Mode,
 ) -> Iterator[Heard]:
     """Everything the listener hears in one mode, scored but not thresholded."""
+    if writes_text(recognizer):
+        listener: Any = make_listener(recognizer, language or load_language(), wake_phrases, _text_thresholds(mode))
+        yield from _listen(chunks, listener, mode)
+        return
     saved = recognizer.thresholds
     listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases, reference=saved)
     try:
-        for frame in frames(chunks, FRAME_SAMPLES):
-            heard = listener.process(frame, lambda _u: mode)
-            if heard is not None:
-                yield heard
+        yield from _listen(chunks, listener, mode)
     finally:
         recognizer.thresholds = saved
+
+
+def _listen(chunks: Iterable[AudioChunk], listener: Any, mode: Mode) -> Iterator[Heard]:
+    for frame in frames(chunks, FRAME_SAMPLES):
+        heard = listener.process(frame, lambda _u: mode)
+        if heard is not None:
+            yield heard
 
 
 def detect_wake(
@@ -68,7 +92,7 @@ def detect_wake(
     language: CommandLanguage | None = None,
 ) -> Iterator[Detection]:
     """Every wake phrase heard, with its score. `threshold=None` uses the recogniser's own."""
-    limit = recognizer.thresholds.wake if threshold is None else threshold
+    limit = thresholds_of(recognizer).wake if threshold is None else threshold
     for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.WAKE):
         if heard.wake_phrase is not None and heard.wake_score is not None and heard.wake_score >= limit:
             yield Detection(heard.wake_end_seconds or heard.t, heard.wake_phrase, heard.wake_score)
@@ -82,11 +106,17 @@ def recognize_commands(
     language: CommandLanguage | None = None,
 ) -> Iterator[CommandHit]:
     """Commands spoken without the wake phrase (as in the listening window after it), with scores."""
-    limit = recognizer.thresholds.command if threshold is None else threshold
+    limit = thresholds_of(recognizer).command if threshold is None else threshold
     for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.OPEN):
         if heard.intent is not None and heard.score >= limit:
             yield CommandHit(heard.t, heard.intent.name, heard.intent.text, heard.score)
 
 
-def build_recognizer(engine: str = "pocketsphinx", model: Path | None = None) -> Recognizer:
+def build_recognizer(engine: str = "pocketsphinx", model: Path | None = None) -> Any:
+    """A recogniser for benchmarks and `detect`: `model` is the vosk or Whisper folder (Whisper: the installed
+    one when not given)."""
+    if engine == "whisper":
+        from voice_companion.engines.whisper_engine import bundled_whisper_model
+
+        return make_recognizer(engine, None, model or bundled_whisper_model())[0]  # no settings here: no search
     return make_recognizer(engine, model)[0]

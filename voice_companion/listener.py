@@ -184,6 +184,14 @@ class Listener:
         self._decoding: _Decoding | None = None
         self._early: _Early | None = None
 
+    @property
+    def in_speech(self) -> bool:
+        return self.segmenter.in_speech
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.recognizer.thresholds
+
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         """`mode_for` picks the grammar for an utterance from when it was spoken. The recogniser is handed the
         utterance from its onset, with the grammar picked then, so an engine that decodes as the audio arrives

@@ -16,6 +16,7 @@ from voice_companion.config import (
     set_top_level_string,
     settings_from_mapping,
 )
+from voice_companion.engines.whisper_engine import bundled_whisper_model
 from voice_companion.errors import CompanionError
 
 FULL = """\
@@ -171,7 +172,8 @@ def test_describe_settings_lists_values_and_paths(xdg: Path) -> None:
     assert str(xdg / "xdg_data_home" / "voice-companion" / "journal.json") + " (not yet created)" in text
     assert str(xdg / "xdg_config_home" / "systemd" / "user" / "voice-companion.service") in text
     assert str(xdg / "repo_models") + " (exists)" in text
-    assert "none found (engine auto falls back to pocketsphinx)" in text
+    assert "vosk: none found" in text
+    assert "whisper: " + str(bundled_whisper_model()) in text  # the model installed with the companion
     assert all("  " in line for line in text.splitlines())
 
 

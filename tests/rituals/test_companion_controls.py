@@ -86,7 +86,7 @@ def test_shutting_down_mid_ritual_logs_it_as_not_completed(tmp_path):
 
 def test_an_unsure_enough_in_an_answer_window_does_not_end_the_evening(companion):
     companion.handle(Intent("start_ritual", {"ritual": "evening_checkin"}, "start our evening check in"), 1.0)
-    wake = companion.listener.recognizer.thresholds.wake
+    wake = companion.listener.thresholds.wake
     enough = Intent("enough", {}, "that's enough")
     companion._on_heard(Heard(20.0, None, None, enough, wake - 0.5))
     assert companion.activity is not None, "a doubtful 'that's enough' without the wake phrase is ignored"

@@ -1,0 +1,93 @@
+"""The Whisper listener's stages and policy on real synthesized speech in real kitchen noise."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from tests.listening import listen
+from tests.scenes import Scene
+from voice_companion.detect import build_recognizer, load_language
+from voice_companion.engines.base import RecognizerFailure
+from voice_companion.hearing import make_listener
+from voice_companion.listener import Mode
+from voice_companion.text_listener import TextListener
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    return build_recognizer("whisper")
+
+
+def _scene(*lines: tuple[float, str], snr_db: float | None = 20.0) -> np.ndarray:
+    scene = Scene(seconds=max(at for at, _ in lines) + 6.0, snr_db=snr_db)
+    for at, text in lines:
+        scene.say(at, text)
+    return (scene.render() * 32767).astype(np.int16)
+
+
+def _listener(whisper) -> TextListener:
+    listener = make_listener(whisper, load_language(), ["hey companion"])
+    assert isinstance(listener, TextListener)
+    return listener
+
+
+def test_wake_phrase_and_command_in_one_breath_with_its_number(whisper):
+    pcm = _scene((1.0, "hey companion, hug for three hundred seconds"))
+    heard = listen(_listener(whisper), pcm)
+    assert [(h.wake_phrase, h.intent.name, h.intent.slots) for h in heard if h.intent] == [
+        ("hey companion", "start_hug", {"seconds": 300.0})
+    ]
+
+
+def test_the_modes_decide_what_counts(whisper):
+    pcm = _scene((1.0, "move on"))
+    assert listen(_listener(whisper), pcm, lambda _u: Mode.WAKE) == []  # no wake phrase: nothing
+    [heard] = listen(_listener(whisper), pcm, lambda _u: Mode.ANSWER)
+    assert heard.intent.name == "next" and heard.wake_phrase is None
+    # while something runs, only what steers it counts, even after the wake phrase
+    pcm = _scene((1.0, "hey companion, how many hugs this week"))
+    [heard] = listen(_listener(whisper), pcm, lambda _u: Mode.ACTIVITY)
+    assert heard.wake_phrase == "hey companion" and heard.intent is None
+
+
+def test_block_size_does_not_matter(whisper):
+    pcm = _scene((1.0, "hey companion, let's kiss"))
+    from voice_companion.audio import AudioChunk, frames
+    from voice_companion.segmenter import FRAME_SAMPLES
+
+    results = []
+    for block in (160, 320, 4096):
+        listener = _listener(whisper)
+        chunks = [AudioChunk(pcm[i : i + block], i / 16000) for i in range(0, len(pcm), block)]
+        heard = [listener.process(f, lambda _u: Mode.WAKE) for f in frames(chunks, FRAME_SAMPLES)]
+        results.append([(round(h.t, 2), h.intent.name if h.intent else None) for h in heard if h is not None])
+    assert results[0] == results[1] == results[2] and results[0][0][1] == "start_kiss"
+
+
+class _FailsAtRunTime:
+    """A recogniser whose engine breaks after start-up (a library error mid-ritual)."""
+
+    name = "whisper"
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def speech_probability(self, samples: np.ndarray) -> float:
+        return self.real.speech_probability(samples)
+
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None):
+        raise RecognizerFailure("whisper: transcription failed (RuntimeError: out of memory)")
+
+
+def test_a_failing_recogniser_falls_back_to_pocketsphinx_with_one_line(whisper, caplog):
+    listener = _listener(_FailsAtRunTime(whisper))
+    pcm = _scene((1.0, "hey companion, start a hug timer"), (6.0, "hey companion, start a hug timer"), snr_db=None)
+    with caplog.at_level(logging.ERROR):
+        heard = listen(listener, pcm)
+    failures = [r for r in caplog.records if "pocketsphinx from now on" in r.getMessage()]
+    assert len(failures) == 1
+    assert [h.intent.name for h in heard if h.intent] == ["start_hug"]  # the second one, heard by pocketsphinx
+    assert listener.thresholds.wake < 0  # the pocketsphinx scale from now on

@@ -1,0 +1,65 @@
+"""Builds the listener that fits the recogniser: free text (Whisper) or a grammar (pocketsphinx, vosk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from voice_companion.engines.base import Thresholds
+from voice_companion.errors import CompanionError
+from voice_companion.intents import CommandLanguage, wake_phrase_words
+from voice_companion.listener import Listener
+from voice_companion.second_opinion import SecondOpinion
+from voice_companion.sounds import known, phrase_phones
+from voice_companion.text_listener import TEXT_THRESHOLDS, AnyListener, TextListener
+from voice_companion.understand import TextCommands
+
+
+def writes_text(recognizer: Any) -> bool:
+    return hasattr(recognizer, "transcribe")
+
+
+# A wake phrase shorter than this many sounds ("a", "hi") turns up in every other sentence.
+MIN_WAKE_PHONES = 5
+# A wake phrase this close to a command's sound would be mistaken for it, and the other way round.
+MAX_WAKE_LIKENESS_TO_COMMAND = 0.75
+
+
+def check_wake_phrases(commands: TextCommands) -> None:
+    """One line naming the wake phrase and the fix unless each is of known words, long enough, and unlike
+    any command ("stop" would end every ritual it started)."""
+    for phrase in commands.wake_phrases:
+        words = phrase.split()
+        unknown = [w for w in words if not known(w)]
+        if unknown:
+            raise CompanionError(
+                f"wake phrase {phrase!r}: {', '.join(unknown)!r} is not a word the recogniser knows how to say;"
+                " choose common English words, e.g. 'hey companion'"
+            )
+        if len(phrase_phones(words)) < MIN_WAKE_PHONES:
+            raise CompanionError(f"wake phrase {phrase!r}: too short to tell from talk; use two words or more")
+        match = commands.match(words)
+        if match.intent is not None and match.score >= MAX_WAKE_LIKENESS_TO_COMMAND:
+            raise CompanionError(
+                f"wake phrase {phrase!r}: sounds like the command {match.intent.text!r}; choose another phrase"
+            )
+
+
+def make_listener(
+    recognizer: Any,
+    language: CommandLanguage,
+    wake_phrases: Sequence[str],
+    thresholds: Thresholds | None = None,
+) -> AnyListener:
+    """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time."""
+    wake_phrase_words(wake_phrases)  # plain words only
+    commands = TextCommands(language, wake_phrases)
+    check_wake_phrases(commands)
+    if not writes_text(recognizer):
+        return Listener(recognizer, language, wake_phrases)
+
+    from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
+
+    grammar = Listener(PocketsphinxRecognizer(), language, wake_phrases)
+    chosen = thresholds or TEXT_THRESHOLDS
+    return TextListener(recognizer, commands, chosen, fallback=lambda: grammar, second=SecondOpinion(grammar, chosen))

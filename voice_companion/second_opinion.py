@@ -1,0 +1,51 @@
+"""A second listener's word on what the recogniser's text left without a command.
+
+Whisper writes what it heard; after a wake phrase it sometimes writes a command as other words ("start a
+kiss" as "it's Target Tuckies" in an espeak-ng voice). The grammar listener (pocketsphinx) then decodes the
+same utterance against the commands and applies its own thresholds: evidence from two listeners, where
+neither alone is trusted to say "nothing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from voice_companion.engines.base import Thresholds
+from voice_companion.listener import Heard, Mode
+from voice_companion.segmenter import Utterance
+
+# The grammar to ask in, once the text listener has heard the wake phrase: the command may follow it.
+_AFTER_WAKE = {Mode.WAKE: Mode.OPEN, Mode.ACTIVITY: Mode.ANSWER}
+
+
+class GrammarJudge(Protocol):
+    @property
+    def thresholds(self) -> Thresholds: ...
+
+    def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None: ...
+
+
+class SecondOpinion:
+    """Asks the grammar listener when the text gave a wake phrase and no command, or nothing at all where no
+    wake phrase is needed (the listening window, an answer, "stop" over the device's voice)."""
+
+    def __init__(self, judge: GrammarJudge, thresholds: Thresholds) -> None:
+        self.judge = judge
+        self.thresholds = thresholds  # of the text listener: the scale scores are given back on
+
+    def review(self, utterance: Utterance, mode: Mode, heard: Heard | None) -> Heard | None:
+        if heard is not None and (heard.intent is not None or heard.wake_phrase is None):
+            return heard
+        if heard is None and mode not in (Mode.OPEN, Mode.ANSWER, Mode.SPEAKING):
+            return None
+        ask = _AFTER_WAKE.get(mode, mode) if heard is not None else mode
+        other = self.judge.conclude(utterance, ask)
+        if other is None or other.intent is None:
+            return heard
+        # its own scale: as sure as its wake phrase counts as sure here, anything it accepted as a command
+        sure = other.score >= self.judge.thresholds.sure
+        score = self.thresholds.sure if sure else self.thresholds.command
+        if heard is None:
+            return Heard(utterance.end_seconds, None, None, other.intent, score)
+        return replace(heard, intent=other.intent, score=min(heard.score, score))
