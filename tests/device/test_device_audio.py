@@ -139,7 +139,7 @@ def test_mic_test_on_silence(run_cli: Callable[..., int], sd: Any, capsys) -> No
 
 
 def test_mic_test_with_an_unknown_device_is_a_one_line_error(run_cli: Callable[..., int], sd: Any, capsys) -> None:
-    assert run_cli("mic-test", "--input-device", "usb mic") == 1
+    assert run_cli("mic-test", "--input-device", "usb mic") == 2
     err = capsys.readouterr().err
     assert err.startswith("voice-companion: input_device 'usb mic': no input device matches;")
     assert err.count("\n") == 1

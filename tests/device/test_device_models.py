@@ -136,7 +136,7 @@ def test_corrupted_download_is_refused_and_removed(run_cli: Callable[..., int], 
     httpd, url = server
     good = httpd.served.body
     httpd.served.body = good[:1000] + bytes([good[1000] ^ 0xFF]) + good[1001:]
-    assert run_cli("models", "download", url, "--sha256", sha(good)) == 1
+    assert run_cli("models", "download", url, "--sha256", sha(good)) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith(f"voice-companion: {url}: checksum mismatch (expected sha256 {sha(good)}, got ")
     assert "nothing was unpacked" in err
@@ -278,7 +278,7 @@ def test_use_writes_model_path_into_the_config_file(run_cli: Callable[..., int],
     installed = fake_model(user_models_dir() / "by-name")
     assert run_cli("models", "use", "by-name", "--config", str(config)) == 0
     assert load_settings(config).model_path == installed
-    assert run_cli("models", "use", str(xdg / "missing"), "--config", str(config)) == 1
+    assert run_cli("models", "use", str(xdg / "missing"), "--config", str(config)) == 2
     assert "missing: model folder not found" in capsys.readouterr().err
     assert load_settings(config).model_path == installed
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from voice_companion.config import Settings, describe_settings, load_settings
 from voice_companion.device import audio_devices, models, service
-from voice_companion.errors import CompanionError
+from voice_companion.errors import EXIT_USER_ERROR, CompanionError
 from voice_companion.paths import default_config_path, user_models_dir
 
 _LOGGER = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def _one_line_errors(func: Command) -> Command:
             return func(args)
         except CompanionError as exc:
             print(f"voice-companion: {exc}", file=sys.stderr)
-            return 1
+            return EXIT_USER_ERROR  # the same as every other command
 
     return run
 

@@ -1,4 +1,8 @@
-"""Short, kind spoken answers about the journal: pure functions of the sessions and `now`."""
+"""Short, kind spoken answers about the journal: pure functions of the sessions and `now`.
+
+What counts is one rule everywhere (answers, `stats`, the report): completed sessions. A hug that was
+cancelled or a date night ended early is in the journal but is not counted.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ MIN_RUN_DAYS_TO_MENTION = 3
 REQUIRED_KEYS: dict[str, set[str]] = {
     "how.empty": set(),
     "how.week": {"items"},
-    "how.month": {"total"},
+    "how.month": {"items", "total"},
     "how.quiet_week": {"items"},
     "how.quiet": set(),
     "how.run": {"days"},
@@ -80,14 +84,15 @@ def how_are_we_doing(
     tz: tzinfo | None = None,
 ) -> str:
     stats, run = stats_and_run(sessions, CHECKIN_RITUALS, now, tz)
-    if not _counts(stats, "sessions_all_time"):
+    if not _counts(stats, "all_time"):
         return phrases.choose("how.empty", rng)
     week, month = _counts(stats, "week"), _counts(stats, "month")
     parts = []
     if week:
         parts.append(phrases.choose("how.week", rng, items=spoken_list(phrases, week, rng)))
         if month != week:
-            parts.append(phrases.choose("how.month", rng, total=sum(n for _, n in month)))
+            items = spoken_list(phrases, month, rng)
+            parts.append(phrases.choose("how.month", rng, items=items, total=sum(n for _, n in month)))
     elif month:
         parts.append(phrases.choose("how.quiet_week", rng, items=spoken_list(phrases, month, rng)))
     else:
@@ -129,7 +134,7 @@ def last_time(
     rng: random.Random,
     tz: tzinfo | None = None,
 ) -> str:
-    mine = [s for s in sessions if s.ritual == ritual]
+    mine = [s for s in sessions if s.ritual == ritual and s.completed and s.started_at <= now]
     if not mine:
         return phrases.choose("last.never", rng, name=ritual_name(phrases, ritual, 1))
     day = local_date(max(s.started_at for s in mine), tz)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from voice_companion.arg_paths import check_not_folder
 from voice_companion.clock import now_local, parse_iso
 from voice_companion.errors import CompanionError
 from voice_companion.journal.answers import load_answer_phrases, ritual_name
@@ -19,7 +20,7 @@ from voice_companion.journal.report import render_html, render_svg
 from voice_companion.journal.stats import local_date, ritual_stats
 from voice_companion.journal.storage import atomic_write_bytes
 from voice_companion.journal.store import DAMAGED_SUFFIX, Journal
-from voice_companion.paths import default_db_path
+from voice_companion.paths import default_db_path, speech_cache_dir
 
 DefaultDb = Callable[[argparse.Namespace], Path]
 
@@ -77,14 +78,15 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Journal:
-    path = _db_path(args)
+    """The journal for reading: no lock, and a damaged file is left where it is (only a writer moves it)."""
+    path = check_not_folder(_db_path(args), "--db", "journal.json")
     if not path.exists():
         raise CompanionError(
             f"{path}: no journal here yet; it is created when the first ritual is logged (or check --db)"
         )
-    journal = Journal.open(path)
+    journal = Journal.read_only(path)
     if journal.damage_message:
-        print(journal.damage_message, file=sys.stderr)
+        print(f"voice-companion: {journal.damage_message}", file=sys.stderr)
     return journal
 
 
@@ -181,12 +183,18 @@ def _old_copies(path: Path) -> list[Path]:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    path = _db_path(args)
-    if not path.exists() and not _old_copies(path):
+    from voice_companion.voice import clear_speech_cache
+
+    path = check_not_folder(_db_path(args), "--db", "journal.json")
+    cache = speech_cache_dir()
+    if not path.exists() and not _old_copies(path) and not cache.exists():
         print(f"{path}: there is no journal here; nothing to forget.")
         return 0
     if not args.yes:
-        print(f"This deletes every session in {path} and any old copies of it. Type yes to confirm: ", end="")
+        print(
+            f"This deletes every session in {path}, any old copies of it, and the speech cache. Type yes to confirm: ",
+            end="",
+        )
         sys.stdout.flush()
         line = sys.stdin.readline() if sys.stdin is not None and not sys.stdin.closed else ""
         if not line:
@@ -195,17 +203,20 @@ def cmd_forget(args: argparse.Namespace) -> int:
             print("Nothing was deleted.")
             return 1
     count = 0
-    if path.exists():
-        journal = Journal.open(path)
-        try:
+    journal = Journal.open(path) if path.exists() else None  # waits for, or refuses, a running companion
+    try:
+        if journal is not None:
             count = journal.forget()
-        finally:
-            journal.close()
-    old = _old_copies(path)
-    for copy in old:
-        copy.unlink()
+        old = _old_copies(path)
+        for copy in old:
+            copy.unlink()
+        cleared = clear_speech_cache(cache)
+    finally:
+        if journal is not None:
+            journal.close(remove_lock_file=True)
     extra = f" and {len(old)} old cop{'y' if len(old) == 1 else 'ies'}" if old else ""
-    print(f"Deleted {count} session{'' if count == 1 else 's'}{extra}. The journal is empty.")
+    spoken = f", and emptied the speech cache ({cleared} file{'' if cleared == 1 else 's'})" if cleared else ""
+    print(f"Deleted {count} session{'' if count == 1 else 's'}{extra}{spoken}. The journal is empty.")
     return 0
 
 

@@ -48,7 +48,7 @@ def _day_marks(sessions: Sequence[Session], first: date, today: date, tz: tzinfo
     marks: dict[date, set[str]] = defaultdict(set)
     for session in sessions:
         day = local_date(session.started_at, tz)
-        if first <= day <= today and session.ritual not in NOT_RITUALS:
+        if first <= day <= today and session.completed and session.ritual not in NOT_RITUALS:
             marks[day].add(session.ritual)
     return marks
 
@@ -98,7 +98,12 @@ def render_svg(sessions: Sequence[Session], now: datetime, phrases: Phrasebook, 
     today = local_date(now, tz)
     first = week_start(today) - timedelta(weeks=WEEKS - 1)
     marks = _day_marks(sessions, first, today, tz)
-    in_year = [s for s in sessions if s.ritual not in NOT_RITUALS and first <= local_date(s.started_at, tz) <= today]
+    # Completed sessions only, as in `stats` and the spoken answers.
+    in_year = [
+        s
+        for s in sessions
+        if s.completed and s.ritual not in NOT_RITUALS and first <= local_date(s.started_at, tz) <= today
+    ]
     year_counts = Counter(s.ritual for s in in_year)
     stats = ritual_stats(sessions, now, tz)
     rituals = sorted(year_counts, key=lambda r: (-year_counts[r], r))

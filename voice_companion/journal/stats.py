@@ -20,7 +20,7 @@ class RitualStats:
     all_time: int
     longest_run_days: int
     current_run_days: int
-    sessions_all_time: int  # started, whether completed or not
+    sessions_all_time: int  # started, completed or not: shown by `stats --json`, never counted as done
     last_started_at: datetime | None
 
     def to_json(self) -> dict[str, Any]:

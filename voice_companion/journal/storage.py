@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -167,23 +164,6 @@ class AtomicJSONStorage(Storage):
             self._data, self._signature = None, None
             raise
         self._data, self._signature = data, _signature(self.path)
-
-
-class FileLock:
-    """An advisory lock on a sidecar file, so the app and a CLI command never write at once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        ensure_folder(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
 
 def remove_stale_temps(path: Path) -> int:

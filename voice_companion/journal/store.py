@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
@@ -17,85 +18,23 @@ from tinydb.table import Document
 from voice_companion.clock import now_local
 from voice_companion.errors import CompanionError
 from voice_companion.journal.index import SessionIndex
+from voice_companion.journal.lock import WriterLock
 from voice_companion.journal.model import Session
-from voice_companion.journal.schema import (
-    SCHEMA_VERSION,
-    SESSIONS_TABLE,
-    empty_journal,
-    migrate,
-    schema_of,
-)
-from voice_companion.journal.storage import (
-    AtomicJSONStorage,
-    DamagedFileError,
-    FileLock,
-    atomic_write_bytes,
-    encode,
-    load_raw,
-    remove_stale_temps,
-)
+from voice_companion.journal.repair import DAMAGED_SUFFIX, backup_path, prepare_file, read_file
+from voice_companion.journal.schema import SESSIONS_TABLE, empty_journal, schema_of
+from voice_companion.journal.storage import AtomicJSONStorage
+
+__all__ = ["DAMAGED_SUFFIX", "Journal", "backup_path"]
 
 _LOGGER = logging.getLogger(__name__)
-
-DAMAGED_SUFFIX = ".damaged-"
-
-
-def lock_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.lock")
-
-
-def backup_path(path: Path, version: int) -> Path:
-    return path.with_name(f"{path.name}.schema{version}-backup")
-
-
-def move_aside(path: Path, moment: datetime) -> Path:
-    """Rename a damaged file to `<name>.damaged-<YYYYmmddTHHMMSS>` (never over another file)."""
-    stem = f"{path.name}{DAMAGED_SUFFIX}{moment.strftime('%Y%m%dT%H%M%S')}"
-    aside = path.with_name(stem)
-    n = 1
-    while aside.exists():
-        aside = path.with_name(f"{stem}-{n}")
-        n += 1
-    path.rename(aside)
-    return aside
-
-
-def _prepare_file(path: Path, now: Callable[[], datetime]) -> str | None:
-    """Check, repair or migrate the file (lock held). Returns the damage message, if any."""
-    remove_stale_temps(path)
-    message = None
-    try:
-        raw = load_raw(path)
-        version = schema_of(raw) if raw is not None else SCHEMA_VERSION
-    except DamagedFileError as exc:
-        aside = move_aside(path, now())
-        message = (
-            f"{path}: the journal could not be read ({exc}); moved it to {aside.name} and started a fresh"
-            " journal; nothing was deleted"
-        )
-        _LOGGER.error("%s", message)
-        raw = None
-    if raw is None:
-        atomic_write_bytes(path, encode(empty_journal()))
-        return message
-    if version > SCHEMA_VERSION:
-        raise CompanionError(
-            f"{path}: written by a newer voice-companion (journal schema {version}, this one reads up to"
-            f" {SCHEMA_VERSION}); update voice-companion"
-        )
-    if version < SCHEMA_VERSION:
-        # Keep the original bytes until the user forgets everything: a migration must never lose data.
-        atomic_write_bytes(backup_path(path, version), path.read_bytes())
-        migrated, _ = migrate(raw)
-        atomic_write_bytes(path, encode(migrated))
-    return message
 
 
 class Journal:
     """Sessions in a TinyDB table, with an in-memory index so reading never waits for the disk.
 
     All methods are thread-safe. Mutations are synchronous (they return once the data is on
-    disk); to keep them off the audio path, call them through a `JournalWriter`.
+    disk); to keep them off the audio path, call them through a `JournalWriter`. A journal opened
+    for writing holds the file's writer lock until it is closed: one writing process per file.
     """
 
     def __init__(
@@ -103,13 +42,18 @@ class Journal:
         storage: Storage,
         *,
         path: Path | None = None,
-        file_lock: FileLock | None = None,
+        writer_lock: WriterLock | None = None,
         damage_message: str | None = None,
+        read_only: bool = False,
     ) -> None:
         self.path = path
         self.damage_message = damage_message
+        self.read_only = read_only
         self._storage = storage
-        self._file_lock = file_lock
+        self._writer_lock = writer_lock
+        # Released when the journal is closed, or when it is dropped without closing.
+        self._release = weakref.finalize(self, writer_lock.release) if writer_lock else None
+        self._guard = writer_lock.guard if writer_lock else nullcontext()
         self._lock = threading.RLock()
         self._ids_lock = threading.Lock()  # separate, so reserving an id never waits for a disk write
         self._next_id = 1
@@ -124,16 +68,41 @@ class Journal:
         self._index.publish()
 
     @classmethod
-    def open(cls, path: Path, *, now: Callable[[], datetime] = now_local) -> Journal:
-        """Open (creating, repairing or migrating as needed) the journal file at `path`."""
+    def open(cls, path: Path, *, now: Callable[[], datetime] = now_local, wait_seconds: float | None = None) -> Journal:
+        """Open the journal file at `path` for writing (creating, repairing or migrating it as needed).
+
+        Holds the journal's writer lock until `close`: another process that opens it for writing
+        waits up to `wait_seconds` (default `lock.WAIT_SECONDS`), then gets a CompanionError naming
+        the journal and what to do.
+        The damage message, if any, is in `damage_message`, for the caller to report once.
+        """
         path = Path(path).expanduser()
-        file_lock = FileLock(lock_path(path))
+        writer_lock = WriterLock(path)
         try:
-            with file_lock.held():
-                message = _prepare_file(path, now)
+            writer_lock.acquire(wait_seconds)
+            message = prepare_file(path, now)
+            return cls(AtomicJSONStorage(path), path=path, writer_lock=writer_lock, damage_message=message)
         except OSError as exc:
+            writer_lock.release()
             raise CompanionError(f"{path}: cannot open the journal ({exc.strerror}); check --db") from None
-        return cls(AtomicJSONStorage(path), path=path, file_lock=file_lock, damage_message=message)
+        except BaseException:
+            writer_lock.release()
+            raise
+
+    @classmethod
+    def read_only(cls, path: Path) -> Journal:
+        """The journal at `path` as it is, for reading: no lock taken, nothing on disk changed.
+
+        A damaged file gives the sessions that can still be read, and says so in `damage_message`.
+        """
+        path = Path(path).expanduser()
+        try:
+            raw, message = read_file(path)
+        except OSError as exc:
+            raise CompanionError(f"{path}: cannot read the journal ({exc.strerror}); check --db") from None
+        storage = MemoryStorage()
+        storage.write(raw)
+        return cls(storage, path=path, damage_message=message, read_only=True)
 
     @classmethod
     def in_memory(cls) -> Journal:
@@ -148,7 +117,8 @@ class Journal:
         self._index.load(docs)
 
     def _sync(self) -> None:
-        """Reload if another process replaced the file since we last looked (lock held)."""
+        """Reload if the file was replaced since we last looked (lock held): by another Journal on the same
+        file in this process, since other processes wait for the writer lock."""
         self._storage.read()
         if getattr(self._storage, "generation", None) != self._generation:
             self._load()
@@ -183,7 +153,9 @@ class Journal:
     def _writing(self) -> Iterator[None]:
         if self._closed:
             raise CompanionError(f"{self.path or 'journal'}: the journal is closed; open it again")
-        with self._lock, self._file_lock.held() if self._file_lock else nullcontext():
+        if self.read_only:
+            raise CompanionError(f"{self.path}: opened for reading only; open it with Journal.open to write")
+        with self._lock, self._guard:
             try:
                 self._sync()
                 yield
@@ -239,8 +211,11 @@ class Journal:
             self._index.clear()
         return count
 
-    def close(self) -> None:
+    def close(self, *, remove_lock_file: bool = False) -> None:
+        """Close and let other writers in; `remove_lock_file` (for `forget`) deletes the lock file too."""
         with self._lock:
             if not self._closed:
                 self._closed = True
                 self._db.close()
+                if self._release is not None and self._release.detach() is not None:
+                    self._writer_lock.release(remove_file=remove_lock_file)

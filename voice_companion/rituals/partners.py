@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from voice_companion.phrases import FixedLine
+
 UNNAMED = ("one of you", "the other of you")
 UNNAMED_OTHER = "your partner"
 BOTH = "you two"
@@ -53,5 +55,6 @@ class Partners:
 
 
 def capitalised(text: str) -> str:
-    """A line that starts with "one of you" still starts with a capital letter."""
-    return text[:1].upper() + text[1:]
+    """A line that starts with "one of you" still starts with a capital letter (a fixed line stays fixed)."""
+    spoken = text[:1].upper() + text[1:]
+    return FixedLine(spoken) if isinstance(text, FixedLine) else spoken
