@@ -104,3 +104,11 @@ def test_malformed_grammar_never_reaches_vosk(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-500:]
     assert "refused: vosk grammar" in proc.stdout
+
+
+def test_a_sure_wake_phrase_with_talk_after_it_can_still_pass_on_vosks_scale(korean: VoskRecognizer) -> None:
+    # the penalty for talk after the wake phrase is the engine's own: pocketsphinx's 0.7 on vosk's 0-1 scale
+    # meant no wake phrase followed by talk could ever pass
+    sure = 0.9
+    assert sure - korean.talk_after_wake_penalty >= korean.thresholds.wake
+    assert korean.thresholds.wake - korean.talk_after_wake_penalty < korean.thresholds.wake

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import voice_companion.listener as listener_module
 from tests.listening import listen
 from tests.scenes import recording, soak_room, soak_room_sample, speak
 from voice_companion.audio import float_to_int16
@@ -47,7 +46,7 @@ def test_a_sound_alike_inside_a_sentence_does_not_wake(recognizer, monkeypatch, 
     audio = _in_room(recording(f"speech/prompts/{name}.flac") * 0.8, room_offset, 7.0)
     assert _heard(recognizer, audio) == []
     # the phone-fit check keeps it asleep on its own, without the rule on talk after the wake phrase
-    monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
+    monkeypatch.setattr(recognizer, "talk_after_wake_penalty", 0.0)
     assert _heard(recognizer, audio) == []
 
 
@@ -57,7 +56,7 @@ def test_a_sound_alike_inside_a_sentence_does_not_wake(recognizer, monkeypatch, 
 @pytest.mark.parametrize("room_offset", [0.0, 95.0])
 def test_without_the_phone_fit_check_the_sound_alike_wakes(recognizer, monkeypatch, room_offset):
     audio = _in_room(recording("speech/prompts/conf-now-unmuted.flac") * 0.8, room_offset, 7.0)
-    monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
+    monkeypatch.setattr(recognizer, "talk_after_wake_penalty", 0.0)
     monkeypatch.setattr(recognizer, "phrase_fit", None)
     assert [h.wake_phrase for h in _heard(recognizer, audio)] == ["hey companion"]
 
@@ -85,7 +84,7 @@ def test_an_answer_to_nothing_needs_a_surer_wake_phrase(recognizer, monkeypatch,
     clip = recording("speech/prompts/confbridge-binaural-on.flac") * 0.8
     audio = _in_room(clip, _soak_room_offset(block_start, at), 6.0)
     assert _heard(recognizer, audio) == []
-    monkeypatch.setattr(listener_module, "TALK_AFTER_WAKE_PENALTY", 0.0)
+    monkeypatch.setattr(recognizer, "talk_after_wake_penalty", 0.0)
     assert _heard(recognizer, audio) == []  # the phone-fit check alone keeps it asleep
     monkeypatch.setattr(recognizer, "phrase_fit", None)
     assert [(h.wake_phrase, h.intent and h.intent.name) for h in _heard(recognizer, audio)] == [

@@ -135,9 +135,9 @@ MAX_UNEXPLAINED_SPEECH_SECONDS = 0.6
 # Half of the false wake-ups in eight hours of real recorded talk were a phrase that only sounds like the wake
 # phrase ("the conference will now begin") with the sentence going on after it. People who wake the device
 # pause or give a command. So a wake phrase followed by more than this much talk that is no command must be
-# this much surer (a penalty on its score, so benchmarks can still sweep the threshold).
+# surer: a penalty on its score, so benchmarks can still sweep the threshold. The penalty is on the engine's
+# own score scale, so each engine gives it (`talk_after_wake_penalty`).
 MAX_TALK_AFTER_WAKE_SECONDS = 1.0
-TALK_AFTER_WAKE_PENALTY = 0.7
 # Words at least this long take part in the worst-word check of a command (short words like "a" are noisy).
 MIN_CHECKED_WORD_SECONDS = 0.25
 # An utterance with less loud speech than this holds one short word at most: in noise, a fragment of a
@@ -348,7 +348,7 @@ class Listener:
             and mode in WAKE_MODES
             and self._needs_surer_wake(mode, words[:n_wake], intent, command_score, utterance)
         ):
-            wake_score -= TALK_AFTER_WAKE_PENALTY
+            wake_score -= self.recognizer.talk_after_wake_penalty
             if wake_score < thresholds.wake:
                 _LOGGER.debug("wake rejected: %r, followed by talk that is no command", phrase)
                 return None

@@ -71,6 +71,7 @@ class Stream(Protocol):
 class Recognizer(Protocol):
     name: str
     thresholds: Thresholds
+    talk_after_wake_penalty: float  # on the engine's own score scale
 
     def check_vocabulary(self, words: set[str]) -> set[str]:
         """The words the model does not know."""

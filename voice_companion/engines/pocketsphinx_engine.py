@@ -91,6 +91,8 @@ class PocketsphinxRecognizer:
     name = "pocketsphinx"
     # the listener caps a command's mean score at its worst long word plus this (same scale as thresholds)
     worst_word_allowance = 1.5
+    # a wake phrase with talk after it that is no command must score this much higher (listener.py)
+    talk_after_wake_penalty = 0.7
 
     def __init__(
         self,

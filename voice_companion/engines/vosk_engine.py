@@ -37,6 +37,11 @@ class VoskRecognizer:
 
     name = "vosk"
 
+    # A wake phrase with talk after it that is no command must score this much higher (listener.py). Vosk's
+    # confidences run from 0 to 1 and its wake threshold is 0.6: pocketsphinx's 0.7 could never be made up
+    # here, so a wake phrase followed by talk could never pass. 0.15 asks 0.75.
+    talk_after_wake_penalty = 0.15
+
     def __init__(self, model_dir: Path, thresholds: Thresholds | None = None) -> None:
         check_model_dir(model_dir)
         import vosk
