@@ -66,7 +66,9 @@ def _heard(
 ) -> Iterator[Heard]:
     """Everything the listener hears in one mode, scored but not thresholded."""
     if writes_text(recognizer):
-        listener: Any = make_listener(recognizer, language or load_language(), wake_phrases, _text_thresholds(mode))
+        listener: Any = make_listener(
+            recognizer, language or load_language(), wake_phrases, _text_thresholds(mode), mode is not Mode.WAKE
+        )
         yield from _listen(chunks, listener, mode)
         return
     saved = recognizer.thresholds

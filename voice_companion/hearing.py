@@ -50,8 +50,10 @@ def make_listener(
     language: CommandLanguage,
     wake_phrases: Sequence[str],
     thresholds: Thresholds | None = None,
+    second_opinion: bool = True,
 ) -> AnyListener:
-    """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time."""
+    """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time,
+    and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks)."""
     wake_phrase_words(wake_phrases)  # plain words only
     commands = TextCommands(language, wake_phrases)
     check_wake_phrases(commands)
@@ -62,4 +64,10 @@ def make_listener(
 
     grammar = Listener(PocketsphinxRecognizer(), language, wake_phrases)
     chosen = thresholds or TEXT_THRESHOLDS
-    return TextListener(recognizer, commands, chosen, fallback=lambda: grammar, second=SecondOpinion(grammar, chosen))
+    return TextListener(
+        recognizer,
+        commands,
+        chosen,
+        fallback=lambda: grammar,
+        second=SecondOpinion(grammar, chosen) if second_opinion else None,
+    )
