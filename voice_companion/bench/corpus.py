@@ -1,4 +1,4 @@
-"""Assemble the benchmark's streams from real recordings and espeak-ng speech, cached in a work folder."""
+"""Assemble the benchmark's streams from real recordings, espeak-ng and Kokoro speech, cached in a work folder."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import sources
+from voice_companion.bench.kokoro_speech import NATURAL_WPM, KokoroSpeech, is_kokoro_voice, kokoro_available
 from voice_companion.bench.mixing import NoiseBank, has_speech
 from voice_companion.bench.streams import Item, StreamInfo, build_stream, interleave, load_info, save_stream
 from voice_companion.bench.synth import SPEEDS_WPM, VOICES, Synthesizer, Voice
 from voice_companion.errors import CompanionError
+from voice_companion.kokoro_voice import ENGLISH_VOICES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class CorpusPlan:
     candidate_speeds_wpm: tuple[int, ...]
     candidate_snrs_db: tuple[float | None, ...]
     candidate_background_minutes: float | None
+    kokoro_voices: tuple[str, ...] = ()  # neural voices for the commands, at their own pace; used when prepared
 
 
 FULL_PLAN = CorpusPlan(
@@ -67,6 +70,7 @@ FULL_PLAN = CorpusPlan(
     candidate_speeds_wpm=SPEEDS_WPM,
     candidate_snrs_db=(None, 10.0),
     candidate_background_minutes=10.0,
+    kokoro_voices=ENGLISH_VOICES,
 )
 QUICK_PLAN = CorpusPlan(
     wake_folders=("hey_computer", "computer", "jarvis", "alexa"),
@@ -85,6 +89,7 @@ QUICK_PLAN = CorpusPlan(
     candidate_speeds_wpm=(170,),
     candidate_snrs_db=(10.0,),
     candidate_background_minutes=6.0,
+    kokoro_voices=("af_heart", "am_michael", "bf_emma", "bm_george"),
 )
 
 
@@ -93,14 +98,16 @@ def snr_label(snr_db: float | None) -> str:
 
 
 def command_stream_name(voice: str, snr_db: float | None) -> str:
-    return f"commands-{voice.replace('+', '_')}-{snr_label(snr_db)}"
+    label = voice if is_kokoro_voice(voice) else voice.replace("+", "_")
+    return f"commands-{label}-{snr_label(snr_db)}"
 
 
 def command_stream_voice(name: str) -> str | None:
-    """The espeak-ng voice a command stream was spoken in, read back from its name (None: not one)."""
+    """The voice a command stream was spoken in, read back from its name (None: not one)."""
     if not name.startswith("commands-"):
         return None
-    return name.removeprefix("commands-").rsplit("-", 1)[0].replace("_", "+")
+    label = name.removeprefix("commands-").rsplit("-", 1)[0]
+    return label if is_kokoro_voice(label) else label.replace("_", "+")
 
 
 def _seed(base: int, name: str) -> int:
@@ -120,6 +127,13 @@ class Corpus:
         self.seed = seed
         self.stream_dir = work_dir / "streams" / name  # quick and full runs keep their own streams
         self.synth = Synthesizer(work_dir / "tts")
+        self.kokoro = KokoroSpeech(work_dir / "tts" / "kokoro")
+
+    @cached_property
+    def command_voices(self) -> tuple[str, ...]:
+        """The plan's espeak-ng voices, then its Kokoro voices if Kokoro is prepared on this machine."""
+        neural = self.plan.kokoro_voices if self.plan.kokoro_voices and kokoro_available() else ()
+        return (*self.plan.command_voices, *neural)
 
     # --- material -------------------------------------------------------------------------------
     @cached_property
@@ -277,11 +291,14 @@ class Corpus:
         speeds = self.plan.command_speeds_wpm
         if snr_db not in self.plan.command_all_speeds_at_db:
             speeds = (speeds[len(speeds) // 2],)
+        synth: Synthesizer | KokoroSpeech = self.synth
+        if is_kokoro_voice(voice):  # many voices give the variety; one pace keeps synthesis affordable
+            synth, speeds = self.kokoro, (NATURAL_WPM,)
         voices = [Voice(voice, s) for s in speeds]
 
         def make(rng: np.random.Generator) -> list[Item]:
             jobs = [(text, v) for text, _ in chosen for v in voices]
-            audio = self.synth.synthesize_many(jobs)
+            audio = synth.synthesize_many(jobs)
             intents = [intent for _, intent in chosen for _ in voices]
             items = [
                 Item(f"tts:{v.label}", a, "command", t, i) for (t, v), a, i in zip(jobs, audio, intents, strict=True)
