@@ -10,3 +10,10 @@ $SUDO apt-get install -y -qq python3 python3-venv python3-pip espeak-ng libespea
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e ".[test,bench]"
+# The natural voice (Kokoro-82M; its voices come with npm), then its fixed lines rendered ahead (about ten
+# minutes on 2 cores, with a progress bar). Without it espeak-ng speaks (one line says so if voice = "auto").
+if bash scripts/get_kokoro.sh; then
+  .venv/bin/voice-companion voices prepare --voice auto
+else
+  echo "setup: the natural voice is not installed (see above); espeak-ng will speak until it is" >&2
+fi

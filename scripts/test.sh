@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ] || [ "${CI:-}" = "true" ]; then
   if [ "${CI:-}" = "true" ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e ".[test,bench]"
+    bash scripts/get_kokoro.sh && .venv/bin/voice-companion voices prepare --voice auto  # as scripts/setup.sh does
   else
     bash scripts/setup.sh
   fi

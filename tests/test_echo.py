@@ -3,20 +3,43 @@ spoken over it passes, and nothing is touched while nothing plays."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
-from tests.scenes import recording
-from voice_companion.audio import float_to_int16
+from tests.natural import require_kokoro
+from tests.scenes import active_power, recording
+from voice_companion.audio import float_to_int16, int16_to_float
 from voice_companion.echo import EchoCanceller, EchoSettings, find_delay
 from voice_companion.playback import PlaybackReference, StreamAlignment
 
 RATE = 16000
 N = 320
+DEVICES = ("recording", "kokoro")  # a recorded human prompt, and the natural voice the device speaks with
 
 
-def _device_voice(seconds: float) -> np.ndarray:
-    """A real recorded prompt, as the device would play it."""
+HELP_LINE = (
+    "I can guide an evening check-in, a quick check-in, date night questions, a stress talk, a break, or a"
+    " quarterly check-in, and time a hug or a kiss."
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _kokoro_line() -> np.ndarray:
+    """The natural voice's longest line, at the recorded prompt's level: the same echo, another voice."""
+    from voice_companion.kokoro_voice import KokoroVoice, check_kokoro
+
+    line = int16_to_float(KokoroVoice(*check_kokoro()).synthesize(HELP_LINE)).astype(np.float64)
+    level = active_power(recording("speech/prompts/demo-instruct.flac")) / active_power(line)
+    return line * np.sqrt(level)
+
+
+def _device_voice(seconds: float, device: str = "recording") -> np.ndarray:
+    """What the device plays: a real recorded prompt, or its natural voice saying its longest line."""
+    if device == "kokoro":
+        require_kokoro()
+        return _kokoro_line()[: int(seconds * RATE)]
     return recording("speech/prompts/demo-instruct.flac")[: int(seconds * RATE)]
 
 
@@ -32,11 +55,13 @@ def _room(delay_samples: int, gain: float, tail_seconds: float = 0.06, seed: int
     return response
 
 
-def _scene(room: np.ndarray, seconds: float, near: np.ndarray | None = None, near_at: float = 0.0):
+def _scene(
+    room: np.ndarray, seconds: float, near: np.ndarray | None = None, near_at: float = 0.0, device: str = "recording"
+):
     """Reference (what is played) and microphone (its echo, a -60 dBFS floor, and maybe a voice)."""
     n = int(seconds * RATE) // N * N
     played = np.zeros(n)
-    voice = _device_voice(seconds - 0.5)
+    voice = _device_voice(seconds - 0.5, device)
     played[int(0.5 * RATE) : int(0.5 * RATE) + len(voice)] = voice[: n - int(0.5 * RATE)]
     echo = np.convolve(played, room)[:n]
     mic = echo + np.random.default_rng(1).normal(0, 10**-3, n)
@@ -56,10 +81,11 @@ def _db(samples: np.ndarray) -> float:
     return 10 * np.log10(np.mean(samples.astype(np.float64) ** 2) + 1e-9)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("delay_ms", [5, 37, 180])
-def test_echo_of_real_speech_is_taken_out(delay_ms: int) -> None:
+def test_echo_of_real_speech_is_taken_out(delay_ms: int, device: str) -> None:
     delay = delay_ms * RATE // 1000
-    played, mic, echo, _ = _scene(_room(delay, 0.5), 6.0)
+    played, mic, echo, _ = _scene(_room(delay, 0.5), 6.0, device=device)
     canceller = EchoCanceller()
     out = _run(canceller, mic, played)
     assert canceller.delay_samples is not None and abs(canceller.delay_samples - delay) <= 8
@@ -67,9 +93,10 @@ def test_echo_of_real_speech_is_taken_out(delay_ms: int) -> None:
     assert _db(echo[settled]) - _db(out[settled]) > 18.0  # most of the echo gone (the rest is turned down further)
 
 
-def test_a_voice_over_the_echo_passes() -> None:
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_voice_over_the_echo_passes(device: str) -> None:
     near = recording("speech/cmu_testdata/goforward.flac")
-    played, mic, echo, spoken = _scene(_room(600, 0.5), 7.0, near * 0.5, near_at=3.5)
+    played, mic, echo, spoken = _scene(_room(600, 0.5), 7.0, near * 0.5, near_at=3.5, device=device)
     out = _run(EchoCanceller(), mic, played).astype(np.float64)
     talk = slice(int(3.5 * RATE), int(3.5 * RATE) + len(near))
     voice, heard = spoken[talk].astype(np.float64), out[talk]
@@ -104,8 +131,9 @@ def test_the_microphone_is_muted_while_the_echo_is_not_found_yet() -> None:
     assert not np.any(canceller.process(mic[-N:], played[-N:]))
 
 
-def test_find_delay_on_real_speech() -> None:
-    voice = _device_voice(1.5)
+@pytest.mark.parametrize("device", DEVICES)
+def test_find_delay_on_real_speech(device: str) -> None:
+    voice = _device_voice(1.5, device)
     reference = voice[: int(1.2 * RATE)]
     lag = 1234
     mic = np.concatenate([np.zeros(lag), reference])[: len(reference)][-int(0.5 * RATE) :]  # ends with it

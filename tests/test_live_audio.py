@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
 from tests.pulse import play_wav, pulse_server, record
 from tests.scenes import Scene
 from voice_companion.audio_files import read_all
@@ -51,14 +52,18 @@ def _active_spans(samples: np.ndarray, rate: int = 16000, block: float = 0.02) -
 
 
 @pytest.fixture
-def live(tmp_path: Path):
+def live(tmp_path: Path, request: pytest.FixtureRequest):
+    """The companion on a private sound server; `indirect` parametrisation names the device's voice."""
+    voice = getattr(request, "param", None)
+    if voice == KOKORO:
+        require_kokoro()
     with pulse_server() as env:
         events = tmp_path / "events.jsonl"
         db = tmp_path / "journal.json"
         log = (tmp_path / "stderr.txt").open("w")  # a file, not a pipe: a full pipe would stall the companion
         proc = subprocess.Popen(
             [sys.executable, "-m", "voice_companion", "run", "--input", "mic", "--output", "speaker",
-             "--events", str(events), "--db", str(db), "--seed", "3"],
+             "--events", str(events), "--db", str(db), "--seed", "3", *(["--voice", voice] if voice else [])],
             env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
         )  # fmt: skip
         try:
@@ -101,6 +106,32 @@ def test_spoken_command_is_heard_and_answered_on_the_speaker(tmp_path: Path, liv
     print(f"stopped {time.monotonic() - stop_started:.2f} s after SIGTERM")
     sessions = list(json.loads(db.read_text())["sessions"].values())
     assert [(s["ritual"], s["completed"]) for s in sessions] == [("kiss", True)]
+
+
+@pytest.mark.parametrize("live", DEVICE_VOICES, indirect=True)
+def test_the_chime_counts_from_the_real_end_of_a_line_made_on_the_fly(tmp_path: Path, live) -> None:  # noqa: ANN001
+    """ "Kiss starts now, for ten seconds." is partly spoken on the fly; live, the microphone's clock runs on
+    meanwhile, and the chime must still come ten seconds after the line is heard to end, not sooner."""
+    env, proc, events_path, db = live
+    scene = Scene(3.2, snr_db=None)
+    scene.say(0.3, "hey companion, kiss for ten seconds")
+    recording = tmp_path / "monitor.wav"
+    recorder = threading.Thread(target=record, args=(env, 30.0, recording))  # the chime comes within 20 s
+    recorder.start()
+    time.sleep(0.3)
+    play_wav(env, scene.write(tmp_path / "kiss.wav"))
+    events = _wait_for(events_path, lambda ev: any(e["type"] == "ritual_completed" for e in ev), 40)
+    recorder.join(timeout=40)
+    assert [e["intent"] for e in events if e["type"] == "command"] == ["start_kiss"]
+    assert next(e for e in events if e["type"] == "timer_started")["seconds"] == 10.0
+    spans = _active_spans(read_all(recording))
+    gaps = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] - a[1] > 8.0]
+    assert len(gaps) == 1, spans
+    reply, chime = gaps[0]
+    print(f"\nchime {chime[0] - reply[1]:.3f} s after the line was heard to end")
+    assert chime[0] - reply[1] == pytest.approx(10.0, abs=0.1)  # its last word rings about 0.05 s past the span
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
 
 
 def test_sigterm_mid_hug_logs_it_as_not_completed(tmp_path: Path, live) -> None:  # noqa: ANN001
@@ -170,6 +201,7 @@ def test_microphone_unplugged_and_back(tmp_path: Path) -> None:
         assert [(s["ritual"], s["completed"]) for s in sessions] == [("kiss", True), ("hug", False)]
 
 
+@pytest.mark.parametrize("live", DEVICE_VOICES, indirect=True)
 def test_its_own_voice_never_triggers_a_command(tmp_path: Path, live) -> None:  # noqa: ANN001
     """The help line says "start a hug timer"; the microphone hears it on the same sink and must not obey."""
     env, proc, events_path, db = live
@@ -193,6 +225,7 @@ def _wall_when(path: Path, kind: str, timeout: float) -> tuple[dict, float]:
     return next(e for e in events if e["type"] == kind), time.monotonic()
 
 
+@pytest.mark.parametrize("live", DEVICE_VOICES, indirect=True)
 @pytest.mark.parametrize("words", ["hey companion, stop", "stop it"])
 def test_stop_spoken_over_its_own_voice_stops_it(tmp_path: Path, live, words: str) -> None:  # noqa: ANN001
     """The microphone hears the device's long help line and "stop" at once; the echo canceller takes the

@@ -1,4 +1,4 @@
-"""End to end through the real CLI: espeak-ng speech in kitchen noise, pocketsphinx, pyttsx3, TinyDB."""
+"""End to end through the real CLI: espeak-ng speech in kitchen noise, the recogniser, the device's voices, TinyDB."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli
+from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
 from tests.scenes import Scene
 from voice_companion.audio_files import read_all
 
@@ -18,12 +19,18 @@ def _rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
+@pytest.mark.parametrize("device_voice", DEVICE_VOICES)
 @pytest.mark.parametrize(("voice", "speed", "snr"), HUG_VOICES)
-def test_hug_timer_end_to_end(tmp_path: Path, voice: str, speed: int, snr: float) -> None:
+def test_hug_timer_end_to_end(tmp_path: Path, voice: str, speed: int, snr: float, device_voice: str) -> None:
+    """Whatever the device's voice (espeak-ng at 22.05 kHz, Kokoro at 24 kHz, both spoken at 16 kHz), the
+    chime comes 20.00 s after its line ends."""
+    if device_voice == KOKORO:
+        require_kokoro()
     scene = Scene(28.0, snr_db=snr)
     scene.say(1.0, "hey companion, start a hug timer", voice, speed)
-    result = run_cli(tmp_path, scene.write(tmp_path / "in.wav"))
+    result = run_cli(tmp_path, scene.write(tmp_path / "in.wav"), "--voice", device_voice)
     assert result.returncode == 0, result.stderr
+    assert "get_kokoro.sh" not in result.stderr  # the voice named is the one that spoke
 
     types = [e["type"] for e in result.events]
     assert types[:8] == [

@@ -11,6 +11,7 @@ import pytest
 
 from voice_companion.audio_files import read_all
 from voice_companion.errors import CompanionError
+from voice_companion.phrases import FixedLine
 from voice_companion.tones import chime, listening_tone
 from voice_companion.voice import Pyttsx3Voice, VoiceSettings
 
@@ -48,10 +49,11 @@ def test_first_line_is_spoken_at_the_configured_rate(tmp_path: Path) -> None:
 
 def test_cache_on_disk_is_reused(tmp_path: Path) -> None:
     voice = Pyttsx3Voice(VoiceSettings(), tmp_path)
-    samples = voice.synthesize("That's twenty seconds.")
+    line = FixedLine("That's twenty seconds.")  # a line of prompts/ with nothing filled in
+    samples = voice.synthesize(line)
     [cached] = list(tmp_path.glob("*.wav"))
     assert np.array_equal(read_all(cached), samples)
-    assert voice.synthesize("That's twenty seconds.") is samples
+    assert voice.synthesize(line) is samples
 
 
 def test_unknown_voice_is_named() -> None:

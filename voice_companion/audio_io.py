@@ -92,6 +92,10 @@ class MicSource:
     def stop(self) -> None:
         self._stop.set()
 
+    def backlog_seconds(self) -> float:
+        """Audio captured but not yet handed on: how far the microphone's clock is ahead of the loop."""
+        return self._queue.qsize() * BLOCK_SAMPLES / SAMPLE_RATE
+
     def _open(self):  # noqa: ANN202
         sd = _sounddevice()
         stream = sd.InputStream(

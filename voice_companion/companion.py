@@ -84,6 +84,11 @@ class Companion:
         self._chime = chime()
         self._tone = listening_tone()
         self.now = 0.0
+        # Live only: how far the microphone's clock has run past the frame in hand (decoding and synthesis
+        # hold the loop up), and a way to send queued audio out before synthesising, so that a chime due now
+        # is not held back by the line after it. With both, a timer counts from when a line is really heard.
+        self.backlog: Callable[[], float] | None = None
+        self.flush: Callable[[list[Output]], None] | None = None
 
     # ---- the audio clock -------------------------------------------------------------------------
     def process(self, frame: AudioChunk) -> list[Output]:
@@ -146,7 +151,7 @@ class Companion:
     # ---- output --------------------------------------------------------------------------------------
     def _play(self, samples: np.ndarray, at: float, speech: bool = True) -> float:
         """Queue audio after anything already queued. Tones are not speech: no echo guard after them."""
-        start = max(at, self.audio_until)
+        start = max(at + (self.backlog() if self.backlog is not None else 0.0), self.audio_until)
         self._out.append(Play(samples, start))
         self.audio_until = start + len(samples) / SAMPLE_RATE
         if speech:
@@ -156,9 +161,18 @@ class Companion:
         self._speech_pending = True
         return start
 
+    def _send(self) -> None:
+        """Live, hand queued audio to the speaker now, not when this frame is done: a synthesis or a
+        journal write still to come in it would make the sound later than its start says."""
+        if self.flush is not None and self._out:
+            self.flush(self._out)
+            self._out = []
+
     def say(self, text: str, at: float | None = None) -> None:
+        self._send()
         samples = self.voice.synthesize(text)
         start = self._play(samples, self.now if at is None else at)
+        self._send()
         self._last_said = text
         self._emit(Event(start, "say", {"text": text, "seconds": round(len(samples) / SAMPLE_RATE, 3)}))
 

@@ -11,11 +11,12 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from voice_companion.engines.select import ENGINES
 from voice_companion.errors import CompanionError
-from voice_companion.paths import PROMPTS_DIR, default_config_path, default_db_path
+from voice_companion.paths import PROMPTS_DIR, default_config_path, default_db_path, speech_cache_dir
 from voice_companion.toml_place import read_toml_text
+from voice_companion.voice_choice import parse_voice
 
-ENGINES = ("auto", "vosk", "pocketsphinx")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAYS_ALLOWED = ", ".join((*DAY_NAMES, "daily"))
@@ -70,6 +71,7 @@ class Settings:
 
     wake_phrases: tuple[str, ...] = ("hey companion",)
     partners: tuple[str, ...] = ()
+    # espeak-ng until the natural voice is deterministic and prepared in time (issue 23); "auto" picks Kokoro
     voice: str = "gmw/en-us"
     speech_rate_wpm: int = 165
     engine: str = "auto"
@@ -90,6 +92,7 @@ class Settings:
             raise CompanionError('config: partners must be two names, like ["Sam", "Alex"], or left out')
         if self.engine not in ENGINES:
             raise CompanionError(f"config: engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        parse_voice(self.voice)  # a voice that is not one stops here, in one line naming the scheme
         if not 80 <= self.speech_rate_wpm <= 300:
             raise CompanionError("config: speech_rate_wpm must be between 80 and 300 words per minute")
         if not 1.0 <= self.command_window_seconds <= 30.0:
@@ -277,13 +280,13 @@ def _state(path: Path, missing: str = "not found") -> str:
 def describe_settings(settings: Settings, config_path: Path | None) -> str:
     """The effective settings and every path in use, for `voice-companion config`."""
     # Imported here: the device modules import this one for Settings.
-    from voice_companion.device.models import find_vosk_model, model_search_dirs
+    from voice_companion.device.models import find_models, model_search_dirs
     from voice_companion.device.service import unit_path
 
     config_path = config_path or default_config_path()
     try:
-        model = find_vosk_model(settings)
-        model_line = str(model) if model else "none found (engine auto falls back to pocketsphinx)"
+        vosk, whisper = find_models(settings)
+        model_line = f"whisper: {whisper or 'none found'}; vosk: {vosk or 'none found'}"
     except CompanionError as exc:
         model_line = f"problem: {exc}"
     rows = [
@@ -302,7 +305,8 @@ def describe_settings(settings: Settings, config_path: Path | None) -> str:
         ("reminders", "; ".join(r.describe() for r in settings.reminders) or "(none)"),
         ("quiet_hours", settings.quiet_hours.describe()),
         ("journal db", f"{settings.db_path} ({_state(settings.db_path, 'not yet created')})"),
-        ("vosk model in use", model_line),
+        ("speech cache", f"{speech_cache_dir()} (fixed lines of prompts/ only; `forget` empties it)"),
+        ("speech models found", model_line),
         ("models searched", ", ".join(f"{d} ({_state(d)})" for d in model_search_dirs())),
         ("prompts folder", str(PROMPTS_DIR)),
         ("systemd unit", f"{unit_path()} ({_state(unit_path(), 'not installed')})"),

@@ -1,4 +1,4 @@
-"""Where things live on disk: XDG data and config folders, the shipped prompts and models."""
+"""Where things live on disk: XDG data, config and cache folders, the shipped prompts and models."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ def data_dir() -> Path:
 
 def config_dir() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config") / APP
+
+
+def cache_dir() -> Path:
+    return _xdg("XDG_CACHE_HOME", ".cache") / APP
+
+
+def speech_cache_dir() -> Path:
+    """Synthesised fixed lines of prompts/ (never names, numbers or `say` text); `forget` empties it."""
+    return cache_dir() / "speech"
 
 
 def default_db_path() -> Path:

@@ -16,6 +16,13 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+class FixedLine(str):
+    """A line spoken exactly as written in prompts/, with no {placeholders} filled in: it holds no
+    name, count or time, so it is the only kind of line the voice keeps on disk."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Phrasebook:
     """Keys to alternative phrasings. `choose` picks one and fills its {placeholders}."""
@@ -46,7 +53,8 @@ class Phrasebook:
         except KeyError:
             raise CompanionError(f"{self.source}: no phrasing for {key!r}; add it to the prompts file") from None
         text = options[rng.randrange(len(options))] if len(options) > 1 else options[0]
-        return text.format(**slots)
+        spoken = text.format(**slots)
+        return spoken if _placeholders(text) else FixedLine(spoken)
 
     def require(self, keys: Mapping[str, set[str]]) -> None:
         """Check that each key exists and each phrasing uses only the slots given for it."""

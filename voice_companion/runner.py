@@ -49,13 +49,19 @@ def run_loop(
 ) -> float:
     """Process audio until it ends or `stop` is set; returns the audio seconds processed."""
     link_echo(source, out)
-    end = 0.0
-    for frame in frames(source, FRAME_SAMPLES):
-        for item in companion.process(frame):
+
+    def deliver(items: list[Play | StopPlayback]) -> None:
+        for item in items:
             if isinstance(item, Play):
                 out.play(item.samples, item.at_seconds)
             elif isinstance(item, StopPlayback):
                 out.stop(item.at_seconds)
+
+    companion.flush = deliver
+    companion.backlog = getattr(source, "backlog_seconds", None)  # a microphone's; a file has none
+    end = 0.0
+    for frame in frames(source, FRAME_SAMPLES):
+        deliver(companion.process(frame))
         end = frame.end_seconds
         out.advance(end)
         if stop is not None and stop.is_set():

@@ -1,4 +1,4 @@
-"""Speech out: pyttsx3 writes each line to a WAV (its say() is unreliable), cached by text, voice and rate."""
+"""Speech out: pyttsx3 writes each line to a WAV (its say() is unreliable); fixed prompt lines cached on disk."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import contextlib
 import hashlib
 import io
 import logging
+import os
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -13,10 +15,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import soundfile
 
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.audio_files import read_all, write_wav
+from voice_companion.audio_files import read_all
 from voice_companion.errors import CompanionError
+from voice_companion.phrases import FixedLine
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,8 +28,17 @@ _LOGGER = logging.getLogger(__name__)
 class Voice(Protocol):
     rate_wpm: int
 
+    @property
+    def voice_id(self) -> str:
+        """Engine and voice, like "kokoro:af_heart" or "espeak:gmw/en-us"."""
+        ...
+
     def synthesize(self, text: str) -> np.ndarray:
         """16 kHz mono int16 samples of `text` spoken."""
+        ...
+
+    def cache_path(self, text: str) -> Path | None:
+        """Where a fixed line is kept on disk at the current rate (None: it is not kept)."""
         ...
 
 
@@ -52,8 +65,60 @@ def _engine() -> Any:
     return _ENGINE[0]
 
 
+def english_espeak_voices() -> list[tuple[str, str]]:
+    """(id, name) of the English espeak-ng voices pyttsx3 offers, like ("gmw/en-us", "English (America)")."""
+    voices = _engine().getProperty("voices")
+    return sorted((v.id, v.name) for v in voices if v.id.startswith(("gmw/en", "en")))
+
+
+CACHE_FOLDER_MODE = 0o700
+# Written into the cache folder by versions that keep only fixed lines; a folder without it is from a
+# version that kept every line spoken (names, `say` text), so its files are deleted first.
+CACHE_MARKER = "fixed-lines-only"
+
+
+def open_cache(folder: Path) -> None:
+    """Make the cache folder private (0700, its files 0600) and empty one an older version filled."""
+    if not folder.parent.exists():
+        folder.parent.mkdir(mode=CACHE_FOLDER_MODE, parents=True)
+    folder.mkdir(mode=CACHE_FOLDER_MODE, exist_ok=True)
+    os.chmod(folder, CACHE_FOLDER_MODE)
+    marker = folder / CACHE_MARKER
+    if not marker.exists():
+        for old in folder.glob("*.wav"):
+            old.unlink(missing_ok=True)
+        marker.touch(mode=0o600)
+
+
+def clear_speech_cache(folder: Path) -> int:
+    """Delete the cache folder (for `forget`); returns how many spoken lines it held."""
+    if not folder.is_dir():
+        return 0
+    count = sum(1 for _ in folder.glob("*.wav"))
+    shutil.rmtree(folder)
+    with contextlib.suppress(OSError):  # ~/.cache/voice-companion, if nothing else is in it
+        folder.parent.rmdir()
+    return count
+
+
+def write_private_wav(path: Path, samples: np.ndarray) -> None:
+    """mkstemp makes the file 0600 whatever the umask; the rename means a reader never sees half a file."""
+    fd, temp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            soundfile.write(handle, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 class Pyttsx3Voice:
-    """Drives one pyttsx3 engine from one thread; lines are cached in memory and on disk."""
+    """Drives one pyttsx3 engine from one thread; lines are kept in memory, and fixed lines on disk.
+
+    Only a `FixedLine` (a prompts/ line with no placeholders) is written to `cache_dir`: a line with a
+    partner's name, a count or a time in it, or text given on the command line, never touches the disk.
+    """
 
     def __init__(self, settings: VoiceSettings, cache_dir: Path | None = None) -> None:
         self._engine = _engine()
@@ -67,11 +132,23 @@ class Pyttsx3Voice:
         self._cache_dir = cache_dir
         self._thread = threading.get_ident()
         if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
+            open_cache(cache_dir)
+
+    splices = False  # every line is spoken whole: espeak-ng takes milliseconds
+
+    @property
+    def voice_id(self) -> str:
+        return f"espeak:{self.voice}"
 
     def _key(self, text: str) -> str:
         # v2: lines cached before the rate fix were all spoken at the starting rate
         return hashlib.sha256(f"v2|{self.voice}|{self.rate_wpm}|{text}".encode()).hexdigest()[:24]
+
+    def cache_path(self, text: str) -> Path | None:
+        """Where a fixed line is kept at the current rate; None for any other text or without a cache."""
+        if self._cache_dir is None or not isinstance(text, FixedLine):
+            return None
+        return self._cache_dir / f"{self._key(text)}.wav"
 
     def synthesize(self, text: str) -> np.ndarray:
         if threading.get_ident() != self._thread:
@@ -79,7 +156,7 @@ class Pyttsx3Voice:
         key = self._key(text)
         if key in self._memory:
             return self._memory[key]
-        cached = self._cache_dir / f"{key}.wav" if self._cache_dir else None
+        cached = self.cache_path(text)
         if cached is not None and cached.exists():
             samples = read_all(cached)
         else:
@@ -119,7 +196,10 @@ class Pyttsx3Voice:
                 )
             samples = trim_silence(read_all(path))
             if keep is not None:
-                write_wav(keep, samples)
+                try:
+                    write_private_wav(keep, samples)
+                except (OSError, RuntimeError) as exc:  # a full disk costs speed, not speech
+                    _LOGGER.warning("speech cache: could not keep a line in %s (%s)", keep.parent, exc)
             return samples
 
 

@@ -3,6 +3,8 @@ real recordings are played into the sink while the code under test listens on it
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ import pytest
 import soundfile
 from pulse import SINK, play_wav, record, sounddevice_in
 
+from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
 from voice_companion.device.audio_devices import (
     BLOCK_SECONDS,
     match_device,
@@ -166,3 +169,38 @@ def test_speech_verdict_needs_a_few_hundred_ms_above_the_floor() -> None:
     gappy = speech_verdict(quiet + (loud * 4 + [-70.0] * 2) * 3 + quiet, 0.03)  # words with short pauses
     assert gappy.heard_speech and gappy.speech_seconds == pytest.approx(16 * 0.03)
     assert speech_verdict([], 0.03).heard_speech is False
+
+
+@pytest.mark.parametrize("voice", DEVICE_VOICES)
+def test_say_plays_the_voice_on_the_speaker_whole_and_unclipped(
+    pulse_env: dict[str, str], tmp_path: Path, voice: str
+) -> None:
+    """`say --voice` through the real sound server: what reaches the sink is the line as synthesised
+    (to a file, the same line), sample for sample, and no sample of it at full scale."""
+    if voice == KOKORO:
+        require_kokoro()
+    text = "That's twenty seconds. Stay as long as you like."
+
+    def say(*extra: str) -> None:
+        args = [sys.executable, "-m", "voice_companion", "say", text, "--voice", voice, *extra]
+        done = subprocess.run(args, env=pulse_env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "get_kokoro.sh" not in done.stderr, done.stderr
+
+    said = tmp_path / "said.wav"
+    say("--output", str(said))
+    recorder = threading.Thread(target=record, args=(pulse_env, 25.0, tmp_path / "sink.wav"))
+    recorder.start()
+    time.sleep(0.3)
+    say()
+    recorder.join()
+    got = soundfile.read(tmp_path / "sink.wav", dtype="int16")[0].astype(np.float64)
+    sent = soundfile.read(said, dtype="int16")[0].astype(np.float64)
+    coarse = int(np.argmax(np.abs(got) > 1000)) - int(np.argmax(np.abs(sent) > 1000))  # the first loud sample
+    window = got[max(0, coarse - 400) : coarse + 400 + len(sent)]
+    lag = max(0, coarse - 400) + int(np.argmax(np.correlate(window, sent, "valid")))
+    start = got[lag : lag + RATE // 2]  # the first half second, before any underrun of a busy machine
+    assert np.corrcoef(start, sent[: len(start)])[0, 1] > 0.999
+    loud = np.flatnonzero(np.abs(got) > 300)
+    print(f"\n{voice}: {(loud[-1] - loud[0]) / RATE:.2f} s on the sink for a {len(sent) / RATE:.2f} s line")
+    assert (loud[-1] - loud[0]) / RATE == pytest.approx(len(sent) / RATE, abs=0.3)  # the whole line, once
+    assert 3000 < np.max(np.abs(got)) < 32767
