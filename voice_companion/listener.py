@@ -78,7 +78,7 @@ class _Decoding:
 
 
 @dataclass(frozen=True)
-class _Early:
+class Early:
     """What an utterance said, judged before its endpoint on the audio up to a little after its speech."""
 
     utterance: Utterance
@@ -182,7 +182,7 @@ class Listener:
         self.grammars = build_grammars(language, self.wake_phrases)
         self.segmenter = Segmenter(segmenter_settings)
         self._decoding: _Decoding | None = None
-        self._early: _Early | None = None
+        self._early: Early | None = None
 
     @property
     def in_speech(self) -> bool:
@@ -216,7 +216,7 @@ class Listener:
         if mode in WAKE_MODES and so_far.seconds <= MAX_EARLY_SECONDS and self.segmenter.keeps(so_far):
             hypothesis = self._hypothesis(so_far, mode)
             heard = None if hypothesis is None else self._interpret(hypothesis, so_far, mode)
-            self._early = _Early(so_far, mode, heard)
+            self._early = Early(so_far, mode, heard)
 
     def _begin(self, mode_for: Callable[[Utterance], Mode]) -> None:
         so_far = self.segmenter.so_far()

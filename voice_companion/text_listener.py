@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +28,7 @@ from voice_companion.listener import (
     MAX_EARLY_SECONDS,
     OPEN_MODES,
     WAKE_MODES,
+    Early,
     Heard,
     Mode,
 )
@@ -90,20 +91,6 @@ class AnyListener(Protocol):
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None: ...
 
 
-@dataclass(frozen=True)
-class _Early:
-    utterance: Utterance
-    mode: Mode
-    heard: Heard | None
-
-    def holds(self, utterance: Utterance, mode: Mode) -> bool:
-        return (
-            mode is self.mode
-            and self.utterance.start_seconds == utterance.start_seconds
-            and self.utterance.speech_end_seconds == utterance.speech_end_seconds
-        )
-
-
 def allowed_intents(mode: Mode, wake: bool, all_intents: tuple[str, ...]) -> tuple[str, ...]:
     """What may be said in a mode, with or without the wake phrase before it."""
     if mode in (Mode.ACTIVITY, Mode.ANSWER) and wake:
@@ -140,7 +127,7 @@ class TextListener:
         self._fallback_factory = fallback
         self._fallback: AnyListener | None = None
         self._second = second
-        self._early: _Early | None = None
+        self._early: Early | None = None
         self._all_intents = tuple(commands.language.templates)
         # Context for the recogniser: it then writes the wake phrase as words it expects, where unprompted it
         # wrote "take a party on" (espeak-ng at 10 dB kitchen noise: 96 % of wake phrases written right, not 9 %).
@@ -183,7 +170,7 @@ class TextListener:
         assert so_far is not None
         mode = mode_for(so_far)
         if mode is not Mode.SPEAKING and so_far.seconds <= MAX_EARLY_SECONDS and self.segmenter.keeps(so_far):
-            self._early = _Early(so_far, mode, self.hear(so_far, mode))
+            self._early = Early(so_far, mode, self.hear(so_far, mode))
 
     def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None:
         early, self._early = self._early, None
