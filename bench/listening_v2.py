@@ -252,12 +252,13 @@ def main() -> None:
             right = sum(r["outcome"] == "right" for r in runs[-len(plans[voice]) :])
             print(f"  {voice} {snr_name(snr)}: {right}/{len(plans[voice])} right, "
                   f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+            save(args, runs, talk)  # a run stopped later still leaves its clips so far
         for clip in material.unrelated_clips(snr):
             for mode, name in ((None, "wake"), (Mode.OPEN, "open")):
                 run = feed(make_listener(recognizer, language, ["hey companion"]), clip, mode, said)
                 talk.append({**run, "mode": name})
         print(f"  unrelated {snr_name(snr)}: done, {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
-        save(args, runs, talk)  # a run stopped later still leaves its clips so far
+        save(args, runs, talk)
     by_family, per_voice, summary = command_tables(runs, args.snr_list)
     talk_rows, taken_lines = [], []
     for snr in args.snr_list:
