@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.rituals.conversation import Conversation
 from voice_companion.config import Settings
@@ -48,6 +50,25 @@ def replay(tmp_path: Path, wav: Path, names: tuple[str, ...] = NAMES) -> list[tu
 
 def as_tuples(c: Conversation) -> list[tuple[float, str, dict]]:
     return [(round(e.t, 4), e.type, json.loads(json.dumps(e.data))) for e in c.events]
+
+
+def _what_happened(events: list[tuple[float, str, dict]]) -> list[tuple[str, dict]]:
+    return [(kind, {k: v for k, v in data.items() if k != "seconds"}) for _, kind, data in events]
+
+
+def assert_replay_hears_the_same_evening(
+    tmp_path: Path, wav: Path, c: Conversation, names: tuple[str, ...] = NAMES
+) -> None:
+    """The CLI on the conversation's WAV hears the same evening: the same events in the same order, with the
+    same data. Their times too, when the device's lines come out as long as in the conversation."""
+    replayed, expected = replay(tmp_path, wav, names), as_tuples(c)
+    assert _what_happened(replayed) == _what_happened(expected), "the CLI on the WAV hears another evening"
+    if replayed != expected:
+        # Lines with a partner's name are no longer kept on disk (issue 22), so each process synthesises them
+        # anew, and espeak-ng says a line a few samples to half a second longer or shorter depending on what
+        # its process said before (measured: 3.10 s fresh, 3.59 s after "slower" and back). The times then
+        # drift; what was heard and done is asserted above.
+        pytest.xfail("issue 23: a line with a name is not the same length in another process (espeak-ng state)")
 
 
 def written_text(tmp_path: Path) -> str:

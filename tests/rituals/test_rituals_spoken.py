@@ -13,9 +13,8 @@ from tests.rituals.scripts import (
     TALK,
     TALK_WORDS,
     VOICES,
-    as_tuples,
+    assert_replay_hears_the_same_evening,
     conversation,
-    replay,
     written_text,
 )
 
@@ -67,7 +66,7 @@ def test_evening_checkin_end_to_end(tmp_path):
     assert set(session) == {"ritual", "started_at", "ended_at", "seconds", "completed", "steps_done",
                             "steps_total", "questions"}  # fmt: skip
 
-    assert replay(tmp_path, wav) == as_tuples(c), "the CLI on the WAV hears the same evening"
+    assert_replay_hears_the_same_evening(tmp_path, wav, c)
     text = written_text(tmp_path)
     for word in TALK_WORDS:
         assert word not in text, f"a partner's word {word!r} was stored"
@@ -95,7 +94,7 @@ def test_quick_checkin_with_near_command_talk_and_enough_for_tonight(tmp_path):
     assert session["ritual"] == "quick_checkin" and session["completed"] is False
     last = c.of_type("say")[-1].data["text"]
     assert "streak" not in last.lower() and "missed" not in last.lower()
-    assert replay(tmp_path, wav) == as_tuples(c)
+    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_date_night_end_to_end_with_pass_and_go_deeper(tmp_path):
@@ -131,7 +130,7 @@ def test_date_night_end_to_end_with_pass_and_go_deeper(tmp_path):
     session = _session(c)
     assert session["ritual"] == "date_night" and session["completed"] is True
     assert session["questions"] == [q["id"] for q in questions]
-    assert replay(tmp_path, wav) == as_tuples(c)
+    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_stress_talk_with_swap_pause_and_time_left(tmp_path):
@@ -161,7 +160,7 @@ def test_stress_talk_with_swap_pause_and_time_left(tmp_path):
 
     assert c.steps() == ["welcome", "listener_guide", "talk_first", "switch", "talk_second", "close"]
     assert _session(c)["completed"] is True
-    assert replay(tmp_path, wav) == as_tuples(c)
+    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_a_break_is_twenty_quiet_minutes_then_a_soft_start(tmp_path):
@@ -180,7 +179,7 @@ def test_a_break_is_twenty_quiet_minutes_then_a_soft_start(tmp_path):
     assert any("twenty minutes" in s.lower() for s in said[-2:])
     session = _session(c)
     assert session["ritual"] == "break" and session["completed"] is True and session["seconds"] > 1200
-    assert replay(tmp_path, wav) == as_tuples(c)
+    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_quarterly_checkin_with_repeat_slower_and_pass(tmp_path):
@@ -210,4 +209,4 @@ def test_quarterly_checkin_with_repeat_slower_and_pass(tmp_path):
 
     assert c.steps() == ["welcome", "ready", *steps, "close"]
     assert _session(c)["completed"] is True
-    assert replay(tmp_path, wav, names=()) == as_tuples(c)
+    assert_replay_hears_the_same_evening(tmp_path, wav, c, names=())
