@@ -37,7 +37,7 @@ from voice_companion.bench.resources import status_mb  # noqa: E402
 from voice_companion.bench.sources import default_audio_dir  # noqa: E402
 from voice_companion.detect import build_recognizer, load_language  # noqa: E402
 from voice_companion.hearing import make_listener  # noqa: E402
-from voice_companion.listener import Mode  # noqa: E402
+from voice_companion.modes import Mode  # noqa: E402
 from voice_companion.segmenter import FRAME_SAMPLES  # noqa: E402
 
 WINDOW_SECONDS = 6.0  # the companion's listening window after a bare wake phrase

@@ -9,7 +9,8 @@ import numpy as np
 from tests.scenes import RATE
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import Hypothesis, Stream
-from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.listener import Listener
+from voice_companion.modes import Heard, Mode
 from voice_companion.segmenter import FRAME_SAMPLES, Segmenter, SegmenterSettings, Utterance
 
 

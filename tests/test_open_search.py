@@ -10,7 +10,8 @@ from tests.scenes import Scene
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import Heard, Listener, Mode, build_grammars
+from voice_companion.listener import Listener
+from voice_companion.modes import Heard, Mode, build_grammars
 
 # short commands as said in the listening window, in 10 dB kitchen noise
 COMMANDS = [("next", "next"), ("skip", "skip"), ("pause", "pause"), ("what can you do", "help"),

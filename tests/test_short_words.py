@@ -13,7 +13,8 @@ from voice_companion import listener as listening_module
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import Listener, Mode
+from voice_companion.listener import Listener
+from voice_companion.modes import Mode
 from voice_companion.segmenter import SegmenterSettings
 
 WORDS = [("kiss", "start_ritual"), ("yes", "yes"), ("skip", "skip"), ("next", "next"), ("stop", "cancel"),

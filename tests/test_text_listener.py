@@ -12,7 +12,7 @@ from tests.scenes import Scene
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.engines.base import RecognizerFailure
 from voice_companion.hearing import make_listener
-from voice_companion.listener import Mode
+from voice_companion.modes import Mode
 from voice_companion.text_listener import TextListener
 
 

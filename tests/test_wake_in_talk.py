@@ -11,7 +11,8 @@ from tests.scenes import recording, soak_room, soak_room_sample, speak
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import Heard, Listener
+from voice_companion.listener import Listener
+from voice_companion.modes import Heard
 
 RATE = 16000
 

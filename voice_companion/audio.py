@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SAMPLE_RATE = 16000
-SAMPLE_WIDTH = 2
-CHANNELS = 1
+FRAME_SAMPLES = 320  # 20 ms: every stage that takes audio works on these frames
 
 
 @dataclass(frozen=True)

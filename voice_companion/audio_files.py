@@ -31,7 +31,7 @@ def _open(path: Path) -> soundfile.SoundFile:
         reason = str(exc).split(":")[-1].strip() or "unreadable"
         raise CompanionError(
             f"{path}: not a readable WAV or FLAC file ({reason}); convert it, e.g. with"
-            " 'sox IN -r 16000 -c 1 -b 16 OUT.wav'"
+            f" 'sox IN -r {SAMPLE_RATE} -c 1 -b 16 OUT.wav'"
         ) from None
     if handle.frames == 0:
         handle.close()

@@ -11,14 +11,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from voice_companion.audio import SAMPLE_RATE, AudioChunk
+from voice_companion.audio import FRAME_SAMPLES, SAMPLE_RATE, AudioChunk
 from voice_companion.echo import EchoCanceller, EchoSettings
 from voice_companion.errors import CompanionError
 from voice_companion.playback import PlaybackReference, StreamAlignment
 
 _LOGGER = logging.getLogger(__name__)
 
-BLOCK_SAMPLES = 320  # 20 ms
 QUEUE_SECONDS = 10.0  # how far the recogniser may fall behind before audio is dropped
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 4.0
@@ -62,7 +61,7 @@ class MicSource:
         self.device = device
         self.stall_seconds = stall_seconds
         self._queue: queue.Queue[tuple[np.ndarray, int, bool]] = queue.Queue(
-            maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / BLOCK_SAMPLES)
+            maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / FRAME_SAMPLES)
         )
         self._stop = threading.Event()
         self._reference: PlaybackReference | None = None
@@ -94,12 +93,12 @@ class MicSource:
 
     def backlog_seconds(self) -> float:
         """Audio captured but not yet handed on: how far the microphone's clock is ahead of the loop."""
-        return self._queue.qsize() * BLOCK_SAMPLES / SAMPLE_RATE
+        return self._queue.qsize() * FRAME_SAMPLES / SAMPLE_RATE
 
     def _open(self):  # noqa: ANN202
         sd = _sounddevice()
         stream = sd.InputStream(
-            samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=BLOCK_SAMPLES,
+            samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=FRAME_SAMPLES,
             device=self.device, callback=self._callback, latency="low",
         )  # fmt: skip
         stream.start()
@@ -108,7 +107,7 @@ class MicSource:
     def _live_blocks(self, stream) -> Iterator[np.ndarray]:  # noqa: ANN001
         last = time.monotonic()
         captured = 0
-        alignment = StreamAlignment(BLOCK_SAMPLES)  # a new stream sits elsewhere in the playback
+        alignment = StreamAlignment(FRAME_SAMPLES)  # a new stream sits elsewhere in the playback
         while not self._stop.is_set():
             try:
                 block, written, on_time = self._queue.get(timeout=0.1)
@@ -118,7 +117,7 @@ class MicSource:
                 continue
             last = time.monotonic()
             captured += len(block)
-            if self.echo is not None and self._reference is not None and len(block) == BLOCK_SAMPLES:
+            if self.echo is not None and self._reference is not None and len(block) == FRAME_SAMPLES:
                 block = self._cancel(block, captured, written, on_time, alignment)
             yield block
 
@@ -145,11 +144,11 @@ class MicSource:
         sent = 0
         while not self._stop.is_set() and sent < seconds * SAMPLE_RATE:
             due = (time.monotonic() - start) * SAMPLE_RATE
-            if sent + BLOCK_SAMPLES <= due:
-                sent += BLOCK_SAMPLES
-                yield np.zeros(BLOCK_SAMPLES, np.int16)
+            if sent + FRAME_SAMPLES <= due:
+                sent += FRAME_SAMPLES
+                yield np.zeros(FRAME_SAMPLES, np.int16)
             else:
-                time.sleep(BLOCK_SAMPLES / SAMPLE_RATE / 2)
+                time.sleep(FRAME_SAMPLES / SAMPLE_RATE / 2)
 
     def _blocks(self) -> Iterator[np.ndarray]:
         sd = _sounddevice()
@@ -226,7 +225,7 @@ class SpeakerOut:
             sd._initialize()
         try:
             stream = sd.OutputStream(
-                samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=BLOCK_SAMPLES,
+                samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=FRAME_SAMPLES,
                 device=self.device, callback=self._callback, latency="low",
             )  # fmt: skip
             stream.start()

@@ -136,7 +136,9 @@ def _settings(args: argparse.Namespace, **extra: Any):
         "voice": getattr(args, "voice", None),
         **extra,
     }
-    return load_settings(getattr(args, "config", None), overrides)
+    from voice_companion.device.reminders import check_configured_reminders
+
+    return check_configured_reminders(load_settings(getattr(args, "config", None), overrides))
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
@@ -178,11 +180,12 @@ def cmd_say(args: argparse.Namespace) -> int:
         check_output_file(Path(args.output), "--output", "said.wav", (".wav",))
     samples = _voice(_settings(args), cache=False).synthesize(args.text)  # typed text never goes on disk
     if args.output == "speaker":
+        from voice_companion.audio import SAMPLE_RATE
         from voice_companion.audio_io import SpeakerOut
 
         speaker = SpeakerOut()
         speaker.play(samples, 0.0)
-        speaker.close(drain_seconds=len(samples) / 16000 + 2.0)
+        speaker.close(drain_seconds=len(samples) / SAMPLE_RATE + 2.0)
     else:
         write_wav(Path(args.output), samples)
     return 0

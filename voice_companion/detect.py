@@ -8,14 +8,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from voice_companion.audio import AudioChunk, frames
+from voice_companion.audio import FRAME_SAMPLES, AudioChunk, frames
 from voice_companion.engines.base import Recognizer, Thresholds
 from voice_companion.engines.select import make_recognizer as _make_recognizer
 from voice_companion.hearing import make_listener, writes_text
 from voice_companion.intents import CommandLanguage
-from voice_companion.listener import Heard, Listener, Mode
+from voice_companion.listener import Listener
+from voice_companion.modes import Heard, Mode
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.segmenter import FRAME_SAMPLES
 from voice_companion.text_listener import TEXT_THRESHOLDS
 
 

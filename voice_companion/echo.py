@@ -27,11 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_companion.audio import SAMPLE_RATE, level_dbfs
+from voice_companion.audio import FRAME_SAMPLES, SAMPLE_RATE, level_dbfs
 
 _LOGGER = logging.getLogger(__name__)
-
-FRAME_SAMPLES = 320  # 20 ms, the frame every audio stage works on
 
 
 @dataclass(frozen=True)

@@ -2,58 +2,31 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from voice_companion.audio import AudioChunk
-from voice_companion.engines.base import Grammar, Hypothesis, Recognizer, Stream, Thresholds, Word, mean_score
+from voice_companion.audio import FRAME_SAMPLES, AudioChunk
+from voice_companion.engines.base import Hypothesis, Recognizer, Stream, Thresholds, Word, mean_score
 from voice_companion.errors import CompanionError
 from voice_companion.intents import CommandLanguage, Intent, wake_phrase_words
-from voice_companion.segmenter import FRAME_SAMPLES, FRAME_SECONDS, Segmenter, SegmenterSettings, Utterance
+from voice_companion.modes import (
+    BARE_ANSWERS,
+    OPEN_MODES,
+    STEERING_MODES,
+    WAKE_MODES,
+    Early,
+    Heard,
+    Mode,
+    build_grammars,
+    split_wake,
+)
+from voice_companion.segmenter import FRAME_SECONDS, Segmenter, SegmenterSettings, Utterance
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class Mode(enum.Enum):
-    WAKE = "wake"  # only the wake phrase (with a command in the same breath) is taken
-    OPEN = "open"  # a command without the wake phrase: right after the wake phrase or a short question
-    SPEAKING = "speaking"  # the device is talking: only the wake phrase or "stop" may interrupt
-    # While a ritual or timer runs, only the commands that steer it are listened for: a much smaller
-    # grammar, so "move on" or "we're ready" is not mistaken for one of a hundred other phrasings.
-    ACTIVITY = "activity"  # as WAKE
-    ANSWER = "answer"  # as OPEN
-
-
-WAKE_MODES = (Mode.WAKE, Mode.ACTIVITY)
-OPEN_MODES = (Mode.OPEN, Mode.ANSWER)
-STEERING_MODES = (Mode.ACTIVITY, Mode.ANSWER)
-# What can be said while something runs (a ritual, a hug): controls, and questions about it.
-ACTIVITY_INTENTS = ("next", "ready", "yes", "no", "skip", "repeat", "pause", "resume", "slower", "faster", "swap",
-                    "deeper", "time_left", "cancel", "enough", "help")  # fmt: skip
-# What answers a question without the wake phrase. Ending the ritual is not among them: "we're ready" once
-# decoded as "that's enough" and ended an evening, so "that's enough" needs the wake phrase.
-ANSWER_INTENTS = ("ready", "yes", "no", "next", "skip", "repeat", "help", "time_left")
-# Answers to nothing: with nothing running and nothing asked, "hey companion, okay" is more likely talk that
-# sounds like it ("3D audio enabled" in the soak run, after which the device said it was not in the middle
-# of anything, in the middle of the couple's talk), so it needs the surer wake phrase too.
-BARE_ANSWERS = ("ready", "yes", "no")
-
-
-@dataclass(frozen=True)
-class Heard:
-    """What the listener understood. `t` is the audio time the decision was made (the endpoint)."""
-
-    t: float
-    wake_phrase: str | None  # set when the wake phrase was heard
-    wake_end_seconds: float | None  # audio time at the end of the wake phrase
-    intent: Intent | None
-    score: float  # of the weakest part heard (wake phrase or command)
-    wake_score: float | None = None  # of the wake phrase alone, when it was heard
 
 
 class _Decoding:
@@ -75,56 +48,6 @@ class _Decoding:
             and self.start_seconds == utterance.start_seconds
             and self.n_samples == len(utterance.samples)
         )
-
-
-@dataclass(frozen=True)
-class Early:
-    """What an utterance said, judged before its endpoint on the audio up to a little after its speech."""
-
-    utterance: Utterance
-    mode: Mode
-    heard: Heard | None
-
-    def holds(self, utterance: Utterance, mode: Mode) -> bool:
-        """True when the finished utterance has no speech the early judgement did not see."""
-        return (
-            mode is self.mode
-            and self.utterance.start_seconds == utterance.start_seconds
-            and self.utterance.speech_end_seconds == utterance.speech_end_seconds
-        )
-
-
-def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> dict[Mode, Grammar]:
-    rules = language.jsgf_rules()
-    rules.append("<wake> = " + " | ".join(wake_phrases) + ";")
-    steering = [f"<i_{name}>" for name in ACTIVITY_INTENTS if name in language.templates]
-    rules.append("<steer> = " + " | ".join(steering) + ";")
-    answers = [f"<i_{name}>" for name in ANSWER_INTENTS if name in language.templates]
-    rules.append("<answer> = " + " | ".join(answers) + ";")
-    words = tuple(sorted(language.words() | wake_phrase_words(wake_phrases)))
-    bodies = {
-        Mode.WAKE: "<wake> [<command>]",
-        Mode.OPEN: "[<wake>] <command> | <wake>",
-        Mode.SPEAKING: "<wake> [<command>] | <i_cancel>",
-        Mode.ACTIVITY: "<wake> [<steer>]",
-        Mode.ANSWER: "<answer> | <wake> [<steer>]",
-    }
-    key = str(abs(hash((tuple(wake_phrases), tuple(rules)))))
-    grammars = {}
-    for mode, body in bodies.items():
-        jsgf = "#JSGF V1.0;\ngrammar companion;\npublic <utterance> = " + body + ";\n" + "\n".join(rules) + "\n"
-        grammars[mode] = Grammar(f"{mode.value}_{key}", jsgf, words, spotting=mode not in OPEN_MODES)
-    return grammars
-
-
-def split_wake(words: Sequence[Word], wake_phrases: Sequence[str]) -> tuple[str | None, int]:
-    """The wake phrase the hypothesis starts with (longest match), and how many words it took."""
-    texts = [w.text for w in words]
-    for phrase in sorted(wake_phrases, key=lambda p: -len(p.split())):
-        n = len(phrase.split())
-        if texts[:n] == phrase.split():
-            return phrase, n
-    return None, 0
 
 
 MAX_DROPPED_TRAILING_WORDS = 1

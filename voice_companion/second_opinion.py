@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from voice_companion.engines.base import Thresholds
-from voice_companion.listener import Heard, Mode
+from voice_companion.modes import Heard, Mode
 from voice_companion.segmenter import Utterance
 
 # The grammar to ask in, once the text listener has heard the wake phrase: the command may follow it.

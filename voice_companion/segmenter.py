@@ -8,9 +8,8 @@ from functools import cached_property
 
 import numpy as np
 
-from voice_companion.audio import SAMPLE_RATE, AudioChunk, level_dbfs
+from voice_companion.audio import FRAME_SAMPLES, SAMPLE_RATE, AudioChunk, level_dbfs
 
-FRAME_SAMPLES = 320  # 20 ms at 16 kHz: every stage that takes audio works on these frames
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 FLOOR_PERCENTILE = 5  # an utterance's own noise floor: its pre-roll and pauses
 LOUD_OVER_FLOOR_DB = 6.0
@@ -159,9 +158,3 @@ class Segmenter:
         self._active = None
         self._run_speech = 0
         return utterance if self.keeps(utterance) else None
-
-    def reset(self) -> None:
-        """Drop any utterance in progress (e.g. when the device starts speaking)."""
-        self._active = None
-        self._run_speech = 0
-        self._pre_roll.clear()

@@ -19,13 +19,11 @@ import numpy as np
 
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import RecognizerFailure, Thresholds
-from voice_companion.listener import (
+from voice_companion.listener import JUDGE_AFTER_SPEECH_FRAMES, MAX_BARE_STOP_SECONDS, MAX_EARLY_SECONDS
+from voice_companion.modes import (
     ACTIVITY_INTENTS,
     ANSWER_INTENTS,
     BARE_ANSWERS,
-    JUDGE_AFTER_SPEECH_FRAMES,
-    MAX_BARE_STOP_SECONDS,
-    MAX_EARLY_SECONDS,
     OPEN_MODES,
     WAKE_MODES,
     Early,

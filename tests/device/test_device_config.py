@@ -11,13 +11,13 @@ from voice_companion.config import (
     QuietHours,
     Reminder,
     Settings,
-    describe_settings,
     load_settings,
     set_top_level_string,
     settings_from_mapping,
 )
 from voice_companion.engines.whisper_engine import bundled_whisper_model
 from voice_companion.errors import CompanionError
+from voice_companion.settings_report import describe_settings
 
 FULL = """\
 # our kitchen companion

@@ -4,11 +4,16 @@ declined days, daylight-saving days), spoken times, and the phrasings in prompts
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
+import soundfile
 
 from voice_companion.config import QuietHours, Reminder, settings_from_mapping
 from voice_companion.device.reminders import (
@@ -213,3 +218,27 @@ def test_every_reminder_ritual_must_have_a_spoken_name(book: Phrasebook) -> None
     with pytest.raises(CompanionError) as err:
         check_reminder_phrases(book, [EVENING, Reminder("dishes", time(20, 0))])
     assert str(err.value).startswith("config: reminders[1].ritual: 'dishes' is not a ritual; allowed: date_night,")
+
+
+def test_config_and_run_refuse_a_reminder_for_no_ritual_in_the_same_line(tmp_path: Path) -> None:
+    """One validation: `config` used to accept what `run` refused (and with reminders off, run accepted it)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[[reminders]]\nritual = "moon_dance"\ntime = "20:00"\n')
+    wav = tmp_path / "quiet.wav"
+    soundfile.write(wav, np.zeros(16000, dtype=np.int16), 16000)
+    lines = []
+    for args in (
+        ["config"],
+        ["run", "--input", str(wav), "--output", str(tmp_path / "o.wav"), "--db", str(tmp_path / "j.json")],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "voice_companion", *args, "--config", str(config)], capture_output=True, text=True
+        )
+        assert proc.returncode == 2, proc.stderr
+        lines.append(proc.stderr.strip())
+    assert lines[0] == lines[1]
+    assert lines[0].endswith(
+        "config: reminders[0].ritual: 'moon_dance' is not a ritual; allowed: date_night,"
+        " evening_checkin, hug, kiss, quarterly_checkin, quick_checkin, stress_talk"
+    )
+    assert "\n" not in lines[0]

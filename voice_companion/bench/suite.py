@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import metrics, resources
 from voice_companion.bench.api import PERMISSIVE_THRESHOLD, load_api, product_phrasings
 from voice_companion.bench.corpus import Corpus, CorpusPlan, snr_label
@@ -150,7 +151,7 @@ class Suite:
                 len(result.found),
             )
 
-        hours = sum(len(load_samples(j.stream_dir, j.stream)) for j in jobs.values()) / 16000 / 3600
+        hours = sum(len(load_samples(j.stream_dir, j.stream)) for j in jobs.values()) / SAMPLE_RATE / 3600
         _LOGGER.info("decoding %d streams, %.1f h of audio, with %d workers", len(jobs), hours, self.s.workers)
         t1 = time.perf_counter()
         decoded = run_jobs([jobs[h] for h in handles], self.s.workers, progress)
@@ -245,7 +246,7 @@ class Suite:
         wav = resources.write_wav(folder / "cli-input.wav", pcm)
         try:
             run = resources.run_cli(resources.cli_command(wav, first.of_kind("wake")[0].text))
-            out["cli"] = {**asdict(run), "input_seconds": len(pcm) / 16000}
+            out["cli"] = {**asdict(run), "input_seconds": len(pcm) / SAMPLE_RATE}
             out["cli"]["clip_ends"] = [s.end_seconds for s in first.of_kind("wake")]
         except OSError as exc:
             out["cli"] = {"error": str(exc)}

@@ -58,10 +58,6 @@ class Voice:
         return f"{self.name}@{self.speed_wpm}"
 
 
-def all_voices(names: Sequence[str] = VOICES, speeds: Sequence[int] = SPEEDS_WPM) -> list[Voice]:
-    return [Voice(name, speed) for name in names for speed in speeds]
-
-
 def trim_silence(samples: np.ndarray) -> np.ndarray:
     """Drop the pure digital silence espeak-ng writes around an utterance."""
     loud = np.flatnonzero(np.abs(samples) > TRIM_LEVEL)

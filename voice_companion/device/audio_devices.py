@@ -10,7 +10,7 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
-from voice_companion.audio import level_dbfs
+from voice_companion.audio import SAMPLE_RATE, level_dbfs
 from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def meter_line(level: float, elapsed_seconds: float, total_seconds: float) -> st
     return f"\rlevel [{bar}] {level:6.1f} dBFS  {elapsed_seconds:4.1f}/{total_seconds:g} s"
 
 
-def mic_test(seconds: float, device: int | None, rate: int = 16000, out: TextIO | None = None) -> MicTestResult:
+def mic_test(seconds: float, device: int | None, rate: int = SAMPLE_RATE, out: TextIO | None = None) -> MicTestResult:
     """Listen for `seconds`, draw a live level meter on `out` if given, and say whether it heard speech."""
     if not 0.5 <= seconds <= 120:
         raise CompanionError(f"mic-test: --seconds {seconds:g} is out of range; use 0.5 to 120")

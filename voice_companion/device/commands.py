@@ -9,10 +9,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from voice_companion.config import Settings, describe_settings, load_settings
+from voice_companion.config import Settings, load_settings
 from voice_companion.device import audio_devices, models, service
+from voice_companion.device.reminders import check_configured_reminders
 from voice_companion.errors import EXIT_USER_ERROR, CompanionError
 from voice_companion.paths import default_config_path, user_models_dir
+from voice_companion.settings_report import describe_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ def _config_path(args: argparse.Namespace) -> Path | None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(_config_path(args))
+    return check_configured_reminders(load_settings(_config_path(args)))
 
 
 def _add_config_option(parser: argparse.ArgumentParser) -> None:

@@ -7,8 +7,9 @@ import random
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from voice_companion.config import QuietHours, Reminder
+from voice_companion.config import QuietHours, Reminder, Settings
 from voice_companion.errors import CompanionError
+from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 
 _LOGGER = logging.getLogger(__name__)
@@ -132,6 +133,13 @@ def check_reminder_phrases(phrasebook: Phrasebook, reminders: Iterable[Reminder]
             raise CompanionError(
                 f"config: reminders[{i}].ritual: {reminder.ritual!r} is not a ritual; allowed: {', '.join(known)}"
             )
+
+
+def check_configured_reminders(settings: Settings) -> Settings:
+    """The config's reminders, checked the same way by every command (`config` as `run`), on or off."""
+    if settings.reminders:
+        check_reminder_phrases(Phrasebook.load(PROMPTS_DIR / "reminders.toml"), settings.reminders)
+    return settings
 
 
 def reminder_text(reminder: Reminder, now: datetime, phrasebook: Phrasebook, rng: random.Random) -> str:

@@ -43,10 +43,6 @@ class JournalRecorder:
         if handler is not None:
             handler(self, event)
 
-    @property
-    def open_session_id(self) -> int | None:
-        return self._open.doc_id if self._open else None
-
     def _started(self, event: Event) -> None:
         if self._open is not None:
             _LOGGER.warning(
