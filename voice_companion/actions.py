@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from voice_companion.intents import Intent
 
 
@@ -66,3 +68,18 @@ class Activity(Protocol):
     def abort(self, now: float) -> list[Action]:
         """End at once and silently (shutdown, end of input): log what ran as not completed."""
         ...
+
+
+# What the companion hands the speaker: samples to play from an audio time, or a stop at one.
+@dataclass(frozen=True)
+class Play:
+    samples: np.ndarray
+    at_seconds: float
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    at_seconds: float
+
+
+Output = Play | StopPlayback

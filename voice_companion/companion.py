@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import numpy as np
-
-from voice_companion.actions import Action, Activity, Chime, Done, Emit, OpenListening, Say
+from voice_companion.actions import Action, Activity, Chime, Done, Emit, OpenListening, Output, Say
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.events import Event
 from voice_companion.intents import Intent
@@ -18,32 +15,20 @@ from voice_companion.nudges import Reminders
 from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
 from voice_companion.segmenter import Utterance
+from voice_companion.speaker_queue import SpeakerQueue
 from voice_companion.text_listener import AnyListener
-from voice_companion.timers import DEFAULT_SECONDS, TimerActivity
+from voice_companion.timers import KINDS, judge_length, timer_for
 from voice_companion.tones import chime, listening_tone
 from voice_companion.voice import Voice
 
 _LOGGER = logging.getLogger(__name__)
 
-ECHO_TAIL_SECONDS = 0.3  # the room keeps ringing a little after the speaker stops
 SPEECH_RATE_STEPS = {"slower": -20, "faster": 20}  # words a minute per "slower" or "faster"
 MIN_RATE_WPM, MAX_RATE_WPM = 105, 225
 # Commands that steer a ritual; with nothing running they get a short, friendly answer.
 RITUAL_CONTROLS = frozenset({"next", "skip", "pause", "resume", "swap", "deeper", "ready", "yes", "no"})
 
 
-@dataclass(frozen=True)
-class Play:
-    samples: np.ndarray
-    at_seconds: float
-
-
-@dataclass(frozen=True)
-class StopPlayback:
-    at_seconds: float
-
-
-Output = Play | StopPlayback
 ActivityFactory = Callable[[Intent], Activity | None]
 
 
@@ -71,30 +56,25 @@ class Companion:
         self._activity_factory = activity_factory
         self._answerer = answerer
         self.reminders = reminders
-        self._offer: str | None = None  # the ritual a reminder just offered, until yes, no or silence
+        # What "yes" starts, until yes, no, another command or silence: a ritual a reminder offered, or a
+        # long hug or timer said back ("A hug for five minutes? Say yes to start it.")
+        self._offer: Intent | None = None
         self.activity: Activity | None = None
-        self.audio_until = 0.0  # end of everything queued to play
-        self.speaking_until = 0.0  # end of queued speech (tones excluded)
-        self.speaking_since = 0.0
+        self.speaker = SpeakerQueue()
         self.open_until = -1.0
         self._open_after_speech = 0.0
-        self._speech_pending = False
         self._last_said: str | None = None
-        self._out: list[Output] = []
         self._chime = chime()
         self._tone = listening_tone()
         self.now = 0.0
-        # Live only: how far the microphone's clock has run past the frame in hand (decoding and synthesis
-        # hold the loop up), and a way to send queued audio out before synthesising, so that a chime due now
-        # is not held back by the line after it. With both, a timer counts from when a line is really heard.
-        self.backlog: Callable[[], float] | None = None
-        self.flush: Callable[[list[Output]], None] | None = None
 
     # ---- the audio clock -------------------------------------------------------------------------
     def process(self, frame: AudioChunk) -> list[Output]:
-        self._out = []
+        self.speaker.out = []
         self.now = frame.end_seconds
         self._notify_speech_done(frame.end_seconds)
+        if self._offer is not None and self.now > self.open_until and not self.speaker.pending:
+            self._offer = None  # no answer is an answer too: a reminder is not asked again today
         if self.activity is not None:
             self._apply(self.activity.tick(frame.end_seconds), frame.end_seconds)
             self._notify_speech_done(frame.end_seconds)
@@ -106,32 +86,28 @@ class Companion:
             self._on_heard(heard)
         elif self.reminders is not None:
             self._remind(frame.end_seconds)
-        return self._out
+        return self.speaker.take()
 
     @property
     def idle(self) -> bool:
-        return self.activity is None and self.audio_until <= self.now and not self.listener.in_speech
+        return self.activity is None and self.speaker.audio_until <= self.now and not self.listener.in_speech
 
     def _remind(self, now: float) -> None:
         assert self.reminders is not None
-        if self._offer is not None and now > self.open_until and not self._speech_pending:
-            self._offer = None  # no answer is an answer too: it is not asked again today
         offer = self.reminders.tick(now, self.idle and self._offer is None)
         if offer is not None:
             ritual, text = offer
-            self._offer = ritual
+            self._offer = Intent("start_ritual", {"ritual": ritual}, "")
             self._emit(Event(now, "reminder", {"ritual": ritual}))
             self.say(text)
             self._open_after_speech = self.command_window_seconds
 
     def _hears_itself(self, now: float) -> bool:
-        return self.speaking_since <= now < self.speaking_until + ECHO_TAIL_SECONDS
+        return self.speaker.hears_itself(now)
 
     def mode_for(self, utterance: Utterance) -> Mode:
         """The grammar an utterance is judged by, from when it was spoken."""
-        if utterance.speech_start_seconds < self.speaking_until + ECHO_TAIL_SECONDS and (
-            utterance.speech_end_seconds > self.speaking_since
-        ):
+        if self.speaker.overlaps_speech(utterance.speech_start_seconds, utterance.speech_end_seconds):
             return Mode.SPEAKING
         running = self.activity is not None
         if utterance.speech_start_seconds <= self.open_until:
@@ -139,9 +115,9 @@ class Companion:
         return Mode.ACTIVITY if running else Mode.WAKE
 
     def _notify_speech_done(self, now: float) -> None:
-        while self._speech_pending and self.audio_until <= now:
-            self._speech_pending = False
-            done_at = self.audio_until
+        while self.speaker.pending and self.speaker.audio_until <= now:
+            self.speaker.pending = False
+            done_at = self.speaker.audio_until
             if self._open_after_speech:
                 self.open_until = done_at + self._open_after_speech
                 self._open_after_speech = 0.0
@@ -149,30 +125,11 @@ class Companion:
                 self._apply(self.activity.on_speech_done(done_at), done_at)
 
     # ---- output --------------------------------------------------------------------------------------
-    def _play(self, samples: np.ndarray, at: float, speech: bool = True) -> float:
-        """Queue audio after anything already queued. Tones are not speech: no echo guard after them."""
-        start = max(at + (self.backlog() if self.backlog is not None else 0.0), self.audio_until)
-        self._out.append(Play(samples, start))
-        self.audio_until = start + len(samples) / SAMPLE_RATE
-        if speech:
-            if start > self.speaking_until:
-                self.speaking_since = start
-            self.speaking_until = self.audio_until
-        self._speech_pending = True
-        return start
-
-    def _send(self) -> None:
-        """Live, hand queued audio to the speaker now, not when this frame is done: a synthesis or a
-        journal write still to come in it would make the sound later than its start says."""
-        if self.flush is not None and self._out:
-            self.flush(self._out)
-            self._out = []
-
     def say(self, text: str, at: float | None = None) -> None:
-        self._send()
+        self.speaker.send()
         samples = self.voice.synthesize(text)
-        start = self._play(samples, self.now if at is None else at)
-        self._send()
+        start = self.speaker.play(samples, self.now if at is None else at)
+        self.speaker.send()
         self._last_said = text
         self._emit(Event(start, "say", {"text": text, "seconds": round(len(samples) / SAMPLE_RATE, 3)}))
 
@@ -180,11 +137,8 @@ class Companion:
         self.say(self.phrases.choose(key, self.rng, **slots))
 
     def interrupt(self, at: float) -> None:
-        if self.audio_until > at:
-            self._out.append(StopPlayback(at))
+        if self.speaker.stop(at):
             self._emit(Event(at, "speech_interrupted"))
-            self.audio_until = min(self.audio_until, at)
-            self.speaking_until = min(self.speaking_until, at)
 
     # ---- actions from activities ------------------------------------------------------------------
     def _apply(self, actions: list[Action], now: float) -> None:
@@ -192,13 +146,15 @@ class Companion:
             if isinstance(action, Say):
                 self.say(action.text)
             elif isinstance(action, Chime):
-                start = self._play(self._chime, now if action.at_seconds is None else action.at_seconds, speech=False)
+                start = self.speaker.play(
+                    self._chime, now if action.at_seconds is None else action.at_seconds, speech=False
+                )
                 self._emit(Event(start, "chime", {"seconds": round(len(self._chime) / SAMPLE_RATE, 3)}))
             elif isinstance(action, Emit):
                 self._emit(Event(now if action.at_seconds is None else action.at_seconds, action.type, action.data))
             elif isinstance(action, OpenListening):
                 self._open_after_speech = action.seconds
-                if not self._speech_pending:
+                if not self.speaker.pending:
                     self.open_until = now + action.seconds
             elif isinstance(action, Done):
                 self.activity = None
@@ -206,12 +162,12 @@ class Companion:
     # ---- what was heard -----------------------------------------------------------------------------
     def _on_heard(self, heard: Heard) -> None:
         now = heard.t
-        was_talking = self.audio_until > now
+        was_talking = self.speaker.audio_until > now
         if heard.wake_phrase is not None:
             self._emit(Event(heard.wake_end_seconds or now, "wake", {"phrase": heard.wake_phrase}))
             self.interrupt(now)
         if heard.intent is None:
-            start = self._play(self._tone, now, speech=False)
+            start = self.speaker.play(self._tone, now, speech=False)
             self.open_until = start + len(self._tone) / SAMPLE_RATE + self.command_window_seconds
             return
         intent = heard.intent
@@ -240,12 +196,16 @@ class Companion:
         )
 
     def handle(self, intent: Intent, now: float) -> None:
-        if self._offer is not None and intent.name in ("yes", "no"):
-            ritual, self._offer = self._offer, None
-            if intent.name == "no" and self.reminders is not None:
-                self.say(self.reminders.declined(ritual, now))
+        offer, self._offer = self._offer, None  # any other command drops the offer
+        if offer is not None and intent.name == "yes":
+            said_back = {"said_back": True} if offer.name in KINDS else {}
+            self.handle(Intent(offer.name, {**offer.slots, **said_back}, intent.text), now)
+            return
+        if offer is not None and intent.name == "no":
+            if offer.name == "start_ritual" and self.reminders is not None:
+                self.say(self.reminders.declined(str(offer.slots["ritual"]), now))
             else:
-                self.handle(Intent("start_ritual", {"ritual": ritual}, intent.text), now)
+                self.say_key("common.not_started")
             return
         if self.activity is not None:
             actions = self.activity.on_intent(intent, now)
@@ -288,30 +248,38 @@ class Companion:
         self.say_key(f"common.{name}")
 
     def _start(self, intent: Intent, now: float) -> None:
+        if self.activity is not None:
+            self.say_key("common.busy")
+            return
+        if self._says_back(intent):
+            return
         activity = self._make_activity(intent)
         if activity is None:
             self.say_key("common.not_yet")
             return
-        if self.activity is not None:
-            self.say_key("common.busy")
-            return
         self.activity = activity
         self._apply(activity.start(now), now)
 
+    def _says_back(self, intent: Intent) -> bool:
+        """A length that cannot be timed is said so; a long one is said back for a yes first."""
+        seconds = intent.slots.get("seconds")
+        if intent.name not in KINDS or not isinstance(seconds, float) or intent.slots.get("said_back"):
+            return False
+        verdict = judge_length(KINDS[intent.name], seconds)
+        if verdict == "say_back":  # "A hug for five minutes? Say yes to start it."
+            self._offer = intent
+            self.say_key("common.say_back", what=KINDS[intent.name], duration=spoken_duration(seconds))
+            self._open_after_speech = self.command_window_seconds
+        elif verdict is not None:
+            self.say_key(f"common.{verdict}")  # "I can time up to three hours."
+        return verdict is not None
+
     def _make_activity(self, intent: Intent) -> Activity | None:
-        kinds = {"start_hug": "hug", "start_kiss": "kiss", "start_timer": "timer"}
-        if intent.name in kinds:
-            ritual = kinds[intent.name]
-            seconds = intent.slots.get("seconds")
-            length = float(seconds) if isinstance(seconds, float) else DEFAULT_SECONDS.get(ritual)
-            if length is None:
-                return None
-            return TimerActivity(ritual, length, self.phrases, self.rng, custom=seconds is not None)
         if intent.name == "take_break":
             intent = Intent("start_ritual", {"ritual": "break"}, intent.text)
-        if intent.name == "start_ritual" and intent.slots.get("ritual") in DEFAULT_SECONDS:
-            ritual = str(intent.slots["ritual"])
-            return TimerActivity(ritual, DEFAULT_SECONDS[ritual], self.phrases, self.rng)
+        timer = timer_for(intent, self.phrases, self.rng)
+        if timer is not None:
+            return timer
         return self._activity_factory(intent) if self._activity_factory else None
 
     def shutdown(self, now: float) -> None:

@@ -9,8 +9,9 @@ from typing import Protocol
 
 import numpy as np
 
+from voice_companion.actions import Play, StopPlayback
 from voice_companion.audio import AudioChunk, frames
-from voice_companion.companion import Companion, Play, StopPlayback
+from voice_companion.companion import Companion
 from voice_companion.segmenter import FRAME_SAMPLES
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,8 +58,8 @@ def run_loop(
             elif isinstance(item, StopPlayback):
                 out.stop(item.at_seconds)
 
-    companion.flush = deliver
-    companion.backlog = getattr(source, "backlog_seconds", None)  # a microphone's; a file has none
+    companion.speaker.flush = deliver
+    companion.speaker.backlog = getattr(source, "backlog_seconds", None)  # a microphone's; a file has none
     end = 0.0
     for frame in frames(source, FRAME_SAMPLES):
         deliver(companion.process(frame))

@@ -11,7 +11,36 @@ from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
 
 DEFAULT_SECONDS = {"hug": 20.0, "kiss": 6.0}
-MAX_TIMER_SECONDS = 3600.0
+KINDS = {"start_hug": "hug", "start_kiss": "kiss", "start_timer": "timer"}  # the intent, and what it times
+MAX_TIMER_SECONDS = 3 * 3600.0  # "I can time up to three hours."
+MIN_TIMER_SECONDS = 1.0
+# Lengths a couple rarely means, so they are said back for a yes first: "A five-minute hug? Say yes ..."
+SAY_BACK_OVER = {"hug": 120.0, "kiss": 60.0, "timer": 3600.0}
+
+
+def judge_length(ritual: str, seconds: float) -> str | None:
+    """None for a length to start at once; else why not, as a phrase key under [common]: "too_short",
+    "too_long", or "say_back" (ask for a yes first)."""
+    if seconds < MIN_TIMER_SECONDS:
+        return "too_short"
+    if seconds > MAX_TIMER_SECONDS:
+        return "too_long"
+    return "say_back" if seconds > SAY_BACK_OVER[ritual] else None
+
+
+def timer_for(intent: Intent, phrases: Phrasebook, rng: random.Random) -> TimerActivity | None:
+    """The hug, kiss or timer an intent asks for (its spoken length, or the usual one); None for others."""
+    if intent.name in KINDS:
+        ritual = KINDS[intent.name]
+        seconds = intent.slots.get("seconds")
+        length = float(seconds) if isinstance(seconds, float) else DEFAULT_SECONDS.get(ritual)
+        if length is None:
+            return None
+        return TimerActivity(ritual, length, phrases, rng, custom=seconds is not None)
+    if intent.name == "start_ritual" and intent.slots.get("ritual") in DEFAULT_SECONDS:
+        ritual = str(intent.slots["ritual"])
+        return TimerActivity(ritual, DEFAULT_SECONDS[ritual], phrases, rng)
+    return None
 
 
 @dataclass
@@ -29,7 +58,7 @@ class TimerActivity:
 
     def __post_init__(self) -> None:
         if not 0 < self.seconds <= MAX_TIMER_SECONDS:
-            raise ValueError(f"timer length must be within (0, {MAX_TIMER_SECONDS}] seconds")
+            raise ValueError(f"timer length must be within (0, {MAX_TIMER_SECONDS}] seconds (judge_length first)")
 
     def _say(self, key: str) -> Say:
         return Say(self.phrases.choose(f"{self.ritual}.{key}", self.rng, duration=spoken_duration(self.seconds)))

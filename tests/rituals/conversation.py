@@ -84,7 +84,7 @@ class Conversation:
         deadline = self.now + limit_seconds
         quiet_since = None
         while self.now < deadline:
-            busy = self.companion.audio_until > self.now or self.companion.listener.in_speech
+            busy = self.companion.speaker.audio_until > self.now or self.companion.listener.in_speech
             if busy or self._clips:
                 quiet_since = None
             elif quiet_since is None:
