@@ -22,7 +22,7 @@ from voice_companion.device.reminders import ReminderScheduler, check_reminder_p
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
-from voice_companion.hearing import make_listener
+from voice_companion.hearing import checked_commands, make_listener
 from voice_companion.intents import Intent
 from voice_companion.journal import INTENTS as ANSWER_INTENTS
 from voice_companion.journal import Journal, JournalRecorder, answer, load_answer_phrases
@@ -106,8 +106,9 @@ def assemble(
     from voice_companion.cli import _voice
 
     language = load_language()
+    checked_commands(language, settings.wake_phrases)  # before the rituals, whose lines must not say it
     decks = load_decks(DECKS_DIR)  # every prompts file is checked before anything is opened
-    rituals = load_rituals(RITUALS_DIR, {d.id for d in decks}, set(language.ritual_names))
+    rituals = load_rituals(RITUALS_DIR, {d.id for d in decks}, set(language.ritual_names), settings.wake_phrases)
     bus = EventBus()
     bus.subscribe(log_event)
     closers: list[Any] = []

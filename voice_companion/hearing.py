@@ -45,6 +45,14 @@ def check_wake_phrases(commands: TextCommands) -> None:
             )
 
 
+def checked_commands(language: CommandLanguage, wake_phrases: Sequence[str]) -> TextCommands:
+    """The commands and wake phrases as heard in free text, once the wake phrases are known to be usable."""
+    wake_phrase_words(wake_phrases)  # plain words only
+    commands = TextCommands(language, wake_phrases)
+    check_wake_phrases(commands)
+    return commands
+
+
 def make_listener(
     recognizer: Any,
     language: CommandLanguage,
@@ -54,9 +62,7 @@ def make_listener(
 ) -> AnyListener:
     """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time,
     and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks)."""
-    wake_phrase_words(wake_phrases)  # plain words only
-    commands = TextCommands(language, wake_phrases)
-    check_wake_phrases(commands)
+    commands = checked_commands(language, wake_phrases)
     if not writes_text(recognizer):
         return Listener(recognizer, language, wake_phrases)
 

@@ -169,3 +169,22 @@ def test_the_companion_refuses_to_start_on_a_broken_ritual_and_keeps_the_journal
     assert errors == [errors[0]] and f"{path} line " in errors[0] and "steps[2].count: is 0" in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert db.read_bytes() == before
+
+
+def test_a_line_that_says_stop_is_refused_with_its_file_and_line(folder):
+    _edit(folder / "common.toml", "Okay, I'll wait.", "Okay, I'll stop and wait.")
+    with pytest.raises(CompanionError) as error:
+        load_rituals(folder, DECK_IDS, SPOKEN)
+    assert str(error.value).startswith(f"{folder / 'common.toml'} line 36: lines.paused says 'stop'")
+    assert "\n" not in str(error.value)
+
+
+def test_a_line_that_says_the_wake_phrase_in_use_is_refused(folder):
+    _edit(folder / "evening_checkin.toml", "Let's do your", "Hey kitchen, let's do your")
+    load_rituals(folder, DECK_IDS, SPOKEN, ["hey companion"])  # harmless with another wake phrase
+    with pytest.raises(CompanionError, match=r"evening_checkin.toml line 10: lines.welcome says 'hey kitchen'"):
+        load_rituals(folder, DECK_IDS, SPOKEN, ["hey companion", "Hey Kitchen"])
+
+
+def test_the_shipped_lines_say_neither_stop_nor_the_wake_phrase():
+    assert load_rituals(RITUALS_DIR, DECK_IDS, SPOKEN, ["hey companion"])

@@ -17,6 +17,8 @@ from voice_companion.toml_place import KeySpec, TomlPlace, check_keys, read_toml
 RITUALS_DIR = PROMPTS_DIR / "rituals"
 COMMON_FILE = "common.toml"
 MIN_PHRASINGS = 2
+# Words no line may say: the device would hear itself (the wake phrases in use are added at load).
+UNSAYABLE = ("stop",)
 
 TURN_SLOTS = frozenset({"name", "other", "first", "second", "duration"})
 # Lines the interpreter itself speaks, with the {slots} each may use; a ritual file may override any.
@@ -69,21 +71,26 @@ _ONLY_FOR = {"end_line": ("timer",), "yes": ("choice",), "no": ("choice",), "cou
 
 
 def load_rituals(
-    folder: Path = RITUALS_DIR, deck_ids: Collection[str] = (), spoken_names: Collection[str] | None = None
+    folder: Path = RITUALS_DIR,
+    deck_ids: Collection[str] = (),
+    spoken_names: Collection[str] | None = None,
+    wake_phrases: Collection[str] = (),
 ) -> dict[str, Ritual]:
-    """Every ritual in `folder`, by name. `spoken_names`: the rituals commands.toml can start by voice."""
+    """Every ritual in `folder`, by name. `spoken_names`: the rituals commands.toml can start by voice.
+    A line with "stop" or a wake phrase in it is refused: the device would hear itself give a command."""
+    unsayable = (*UNSAYABLE, *(p.lower() for p in wake_phrases))
     common_path = folder / COMMON_FILE
     common, raw = read_toml_text(common_path, "ritual file")
     check_keys(common, _COMMON_KEYS, (), TomlPlace(common_path, raw, "steps"))
     base_timing = _timing(common.get("timing", {}), common_path, Timing())
-    common_lines = _lines(common.get("lines"), common_path)
+    common_lines = _lines(common.get("lines"), common_path, raw, unsayable)
     Phrasebook(common_lines, str(common_path)).require(COMMON_LINES)
     paths = sorted(p for p in folder.glob("*.toml") if p.name != COMMON_FILE)
     if not paths:
         raise CompanionError(f"{folder}: no ritual files (*.toml) found; restore prompts/rituals from the repository")
     rituals = {}
     for path in paths:
-        ritual = _load_ritual(path, common_lines, base_timing, deck_ids)
+        ritual = _load_ritual(path, common_lines, base_timing, deck_ids, unsayable)
         if spoken_names is not None and ritual.name not in spoken_names:
             raise CompanionError(
                 f"{path}: nobody can start the ritual {ritual.name!r} by voice;"
@@ -106,7 +113,7 @@ def _timing(data: Mapping[str, Any], path: Path, base: Timing) -> Timing:
     return Timing(**{**vars(base), **values})
 
 
-def _lines(data: Any, path: Path) -> dict[str, tuple[str, ...]]:
+def _lines(data: Any, path: Path, raw: str, unsayable: Collection[str]) -> dict[str, tuple[str, ...]]:
     if not isinstance(data, dict):
         raise CompanionError(f"{path}: [lines] is missing or not a table; add [lines] with lists of phrasings")
     lines: dict[str, tuple[str, ...]] = {}
@@ -119,16 +126,36 @@ def _lines(data: Any, path: Path) -> dict[str, tuple[str, ...]]:
                 " so the device does not sound the same every night"
             )
         lines[key] = tuple(" ".join(v.split()) for v in value)
+        for text in value:
+            _check_sayable(path, raw, key, text, unsayable)
     return lines
 
 
-def _load_ritual(path: Path, common: Mapping[str, tuple[str, ...]], timing: Timing, decks: Collection[str]) -> Ritual:
+def _check_sayable(path: Path, raw: str, key: str, text: str, unsayable: Collection[str]) -> None:
+    spoken = " " + " ".join(re.findall(r"[a-z0-9']+", text.lower())) + " "
+    for phrase in unsayable:
+        if f" {phrase} " in spoken:
+            number = next((n for n, line in enumerate(raw.splitlines(), 1) if text in line), None)
+            where = f"{path} line {number}" if number else str(path)
+            raise CompanionError(
+                f"{where}: lines.{key} says {phrase!r}, which the device would hear as a command from its own"
+                " voice; reword that phrasing"
+            )
+
+
+def _load_ritual(
+    path: Path,
+    common: Mapping[str, tuple[str, ...]],
+    timing: Timing,
+    decks: Collection[str],
+    unsayable: Collection[str],
+) -> Ritual:
     data, raw = read_toml_text(path, "ritual file")
     src = TomlPlace(path, raw, "steps")
     check_keys(data, _TOP_KEYS, ("title",), src)  # missing lines and steps get their own message below
     if not data["title"].strip():
         raise CompanionError(f'{path}: title must be the spoken name in quotes, like title = "evening check-in"')
-    own = _lines(data.get("lines"), path)
+    own = _lines(data.get("lines"), path, raw, unsayable)
     if not data.get("steps"):
         raise CompanionError(f"{path}: there are no steps; add [[steps]] blocks")
     steps = tuple(_step(item, index, src, own, decks) for index, item in enumerate(data["steps"]))
