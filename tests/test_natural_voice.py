@@ -126,6 +126,28 @@ def test_a_failure_while_speaking_falls_back_once_and_for_good(caplog: pytest.Lo
     assert voice.voice_id == f"espeak:{ESPEAK_DEFAULT}" and voice.rate_wpm == 145  # the rate carried over
 
 
+FALLBACK_AFTER_KOKORO = """
+import sys
+from voice_companion.voice_choice import FallbackVoice, build_voice
+from voice_companion.voice import Pyttsx3Voice, VoiceSettings
+kokoro = build_voice("kokoro:af_heart", 165, None)
+assert isinstance(kokoro, FallbackVoice), "Kokoro should speak here"
+said = [len(kokoro.synthesize("Sam, your turn."))]
+said.append(len(Pyttsx3Voice(VoiceSettings()).synthesize("Hug starts now.")))  # as the fallback does
+said.append(len(kokoro.synthesize("Alex, your turn.")))
+print(said)
+"""
+
+
+def test_espeak_still_speaks_after_kokoro_has_spoken_in_the_same_process(kokoro_files: tuple[Path, Path]) -> None:
+    """Kokoro's phonemizer loads an espeak-ng library of its own, under the name pyttsx3 asks for; started
+    after it, pyttsx3 got that copy, which found no data and exited the whole process with code 1."""
+    done = subprocess.run([sys.executable, "-c", FALLBACK_AFTER_KOKORO], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    said = [int(n) for n in done.stdout.strip().strip("[]").split(",")]
+    assert len(said) == 3 and min(said) > 8000, said
+
+
 def test_fixed_text_is_prepared_privately_and_only_names_are_spoken_on_the_fly(
     tmp_path: Path, engine: KokoroVoice
 ) -> None:

@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -65,6 +66,11 @@ def _engine() -> Any:
     return _ENGINE[0]
 
 
+def start_engine() -> None:
+    """Start pyttsx3's espeak-ng now, before anything else loads an espeak-ng of its own (Kokoro does)."""
+    _engine()
+
+
 def english_espeak_voices() -> list[tuple[str, str]]:
     """(id, name) of the English espeak-ng voices pyttsx3 offers, like ("gmw/en-us", "English (America)")."""
     voices = _engine().getProperty("voices")
@@ -111,6 +117,13 @@ def write_private_wav(path: Path, samples: np.ndarray) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _synchronize() -> None:
+    """Wait until espeak-ng's own speech thread has nothing queued (pyttsx3's espeak driver loads it)."""
+    binding = sys.modules.get("pyttsx3.drivers._espeak")
+    if binding is not None:
+        binding.Synchronize()
 
 
 class Pyttsx3Voice:
@@ -169,8 +182,13 @@ class Pyttsx3Voice:
         run late, and a rate changed mid-process ("slower") was then ignored altogether."""
         driver = getattr(getattr(self._engine, "proxy", None), "_driver", None)
         if driver is not None and hasattr(type(driver), "setProperty"):
+            # espeak-ng makes speech on a thread of its own: the voice is set at once but the rate joins its
+            # queue, so a line still in the making could take the old rate. Measured: a "slower" ignored for
+            # one line, now and then. Wait for espeak-ng's queue to be empty before and after.
+            _synchronize()
             type(driver).setProperty("voice", self.voice)
             type(driver).setProperty("rate", self.rate_wpm)
+            _synchronize()
         else:  # another driver: set it the documented way, and warm up with a throwaway line
             self._engine.setProperty("voice", self.voice)
             self._engine.setProperty("rate", self.rate_wpm)
@@ -187,6 +205,7 @@ class Pyttsx3Voice:
                 for _attempt in range(3):  # the espeak driver now and then ends a run without writing the file
                     self._engine.save_to_file(text, str(path))
                     self._engine.runAndWait()
+                    _synchronize()  # the line's last callbacks are in, and none can end the next run early
                     if path.exists() and path.stat().st_size > 44:
                         break
                     _LOGGER.debug("pyttsx3 wrote nothing for %r; trying again", text[:40])
