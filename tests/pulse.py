@@ -38,6 +38,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -229,10 +230,13 @@ def play_wav(env: dict[str, str], path: Path, wait: bool = True) -> subprocess.P
     return process
 
 
-def record(env: dict[str, str], seconds: float, path: Path, rate: int = RATE) -> Path:
-    """Record exactly `seconds` of the sink's monitor into a 16-bit mono WAV at `rate` (via `parecord`).
+def record(
+    env: dict[str, str], seconds: float, path: Path, rate: int = RATE, until: threading.Event | None = None
+) -> Path:
+    """Record exactly `seconds` of the sink's monitor into a 16-bit mono WAV at `rate` (via `parecord`), or
+    less, if `until` is set sooner (a test that knows when what it waits for is over).
 
-    It counts samples, not wall time, so the file always holds `seconds` of audio.
+    It counts samples, not wall time, so the file always holds `seconds` of audio (unless stopped).
     """
     import numpy as np
     import soundfile
@@ -248,7 +252,7 @@ def record(env: dict[str, str], seconds: float, path: Path, rate: int = RATE) ->
     assert process.stdout is not None
     data = bytearray()
     try:
-        while len(data) < wanted:
+        while len(data) < wanted and not (until is not None and until.is_set()):
             block = process.stdout.read1(wanted - len(data))
             if not block:
                 break
@@ -256,7 +260,7 @@ def record(env: dict[str, str], seconds: float, path: Path, rate: int = RATE) ->
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=STOP_TIMEOUT_SECONDS)
-    if len(data) < wanted:
+    if len(data) < wanted and not (until is not None and until.is_set()):
         raise RuntimeError(f"parecord stopped after {len(data) // 2} samples: {err.decode(errors='replace').strip()}")
     soundfile.write(path, np.frombuffer(bytes(data), dtype=np.int16), rate, subtype="PCM_16")
     return path

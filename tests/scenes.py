@@ -12,8 +12,10 @@ import numpy as np
 import soundfile
 import soxr
 
+from voice_companion.bench.sources import default_audio_dir
+
 RATE = 16000
-SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
+SHARED_AUDIO = default_audio_dir()  # VOICE_COMPANION_TEST_AUDIO, else ../shared/audio
 NOISE_DIR = SHARED_AUDIO / "noise"
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pocketsphinx import get_model_path
 
-from tests.scenes import speak
+from tests.scenes import SHARED_AUDIO, speak
 from voice_companion.audio import float_to_int16
 from voice_companion.bench.sources import read_audio, wake_clips
 from voice_companion.bench.streams import chunks_of
@@ -26,7 +26,7 @@ from voice_companion.engines.pocketsphinx_align import (
 )
 
 RATE = 16000
-AUDIO = Path(__file__).resolve().parents[1] / ".." / "shared" / "audio"
+AUDIO = SHARED_AUDIO
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
 """The benchmark command end to end on a tiny subset, with the real listener."""
 
 import json
-from pathlib import Path
 
+from tests.scenes import SHARED_AUDIO
 from voice_companion.bench import analysis
 from voice_companion.bench.cli import main
 
-AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
+AUDIO = SHARED_AUDIO
 
 
 def test_tiny_benchmark_run_writes_report_plot_and_results(tmp_path, capsys):

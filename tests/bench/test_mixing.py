@@ -1,16 +1,15 @@
 """Levels and mixing: real speech with real kitchen noise lands at the SNR asked for."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from tests.scenes import SHARED_AUDIO
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import mixing
 from voice_companion.bench.sources import noise_file, read_audio, wake_clips
 from voice_companion.bench.streams import Item, build_stream, chunks_of, interleave, place_items
 
-AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
+AUDIO = SHARED_AUDIO
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import soundfile
 from pulse import SINK, play_wav, record, sounddevice_in
 
 from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
+from tests.scenes import SHARED_AUDIO
 from voice_companion.device.audio_devices import (
     BLOCK_SECONDS,
     match_device,
@@ -26,7 +27,7 @@ from voice_companion.device.audio_devices import (
 )
 from voice_companion.errors import CompanionError
 
-AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio"
+AUDIO = SHARED_AUDIO
 RATE = 16000
 
 
@@ -188,10 +189,13 @@ def test_say_plays_the_voice_on_the_speaker_whole_and_unclipped(
 
     said = tmp_path / "said.wav"
     say("--output", str(said))
-    recorder = threading.Thread(target=record, args=(pulse_env, 25.0, tmp_path / "sink.wav"))
+    said_all = threading.Event()
+    recorder = threading.Thread(target=record, args=(pulse_env, 25.0, tmp_path / "sink.wav", RATE, said_all))
     recorder.start()
     time.sleep(0.3)
-    say()
+    say()  # returns once the speaker has played the line out
+    time.sleep(1.0)  # and whatever would come after it, if anything did
+    said_all.set()
     recorder.join()
     got = soundfile.read(tmp_path / "sink.wav", dtype="int16")[0].astype(np.float64)
     sent = soundfile.read(said, dtype="int16")[0].astype(np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,14 @@ KITCHEN_NOISES = ("kitchen", "running_tap", "doing_the_dishes")
 AUDIO_SUFFIXES = (".flac", ".wav")
 
 
+AUDIO_ENV = "VOICE_COMPANION_TEST_AUDIO"
+
+
 def default_audio_dir() -> Path:
-    """The shared recordings, checked out next to the repository."""
-    return (PROJECT_ROOT / ".." / "shared" / "audio").resolve()
+    """The real recordings the tests and benchmarks use: the folder VOICE_COMPANION_TEST_AUDIO names, else
+    ../shared/audio next to the repository."""
+    named = os.environ.get(AUDIO_ENV)
+    return Path(named).resolve() if named else (PROJECT_ROOT / ".." / "shared" / "audio").resolve()
 
 
 def check_audio_dir(audio_dir: Path) -> Path:
