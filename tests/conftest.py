@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.scenes import SHARED_AUDIO
+from voice_companion import kokoro_voice
+
+
+def _own_cache_folder() -> None:
+    """The tests get a cache folder of their own (their processes inherit it): `forget` in the journal tests
+    must not empty the speech cache of whoever runs them. The Kokoro voices that scripts/get_kokoro.sh
+    unpacked into the real cache folder are linked in, read-only data the model tests join again."""
+    voices = kokoro_voice.voices_cache_dir().parent.parent  # .../voice-companion/kokoro-js-1.2.1
+    folder = Path(tempfile.mkdtemp(prefix="voice-companion-tests-cache-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if voices.is_dir():
+        (folder / "voice-companion").mkdir()
+        (folder / "voice-companion" / voices.name).symlink_to(voices)
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+
+
+# The voice of the tests that are not about the voice: espeak-ng takes milliseconds a line, where Kokoro's
+# lines would be made on the fly (CI does not render its 436 prepared lines: nine minutes on 2 cores). The
+# README example runs with no config at all, so the natural voice, the default, speaks there.
+TEST_VOICE = "espeak:gmw/en-us"
+
+
+def _own_config_folder() -> None:
+    """The tests' own default config (their processes inherit it), with TEST_VOICE in it."""
+    folder = Path(tempfile.mkdtemp(prefix="voice-companion-tests-config-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    (folder / "voice-companion").mkdir()
+    (folder / "voice-companion" / "config.toml").write_text(f'voice = "{TEST_VOICE}"\n')
+    os.environ["XDG_CONFIG_HOME"] = str(folder)
+
+
+_own_cache_folder()
+_own_config_folder()
 
 
 @dataclass
@@ -60,5 +97,8 @@ def run_cli(tmp_path: Path, wav: Path, *extra: str, name: str = "run") -> RunRes
 @pytest.fixture(scope="session")
 def shared_audio() -> Path:
     if not SHARED_AUDIO.is_dir():
-        raise RuntimeError(f"{SHARED_AUDIO}: the shared recordings must sit next to the repository")
+        raise RuntimeError(
+            f"{SHARED_AUDIO}: the real test recordings are not there; put them in ../shared/audio next to the"
+            " repository, or name their folder in VOICE_COMPANION_TEST_AUDIO"
+        )
     return SHARED_AUDIO

@@ -110,26 +110,30 @@ def test_spoken_command_is_heard_and_answered_on_the_speaker(tmp_path: Path, liv
 
 @pytest.mark.parametrize("live", DEVICE_VOICES, indirect=True)
 def test_the_chime_counts_from_the_real_end_of_a_line_made_on_the_fly(tmp_path: Path, live) -> None:  # noqa: ANN001
-    """ "Kiss starts now, for ten seconds." is partly spoken on the fly; live, the microphone's clock runs on
-    meanwhile, and the chime must still come ten seconds after the line is heard to end, not sooner."""
+    """ "Kiss starts now, for five seconds." is partly spoken on the fly; live, the microphone's clock runs on
+    meanwhile, and the chime must still come five seconds after the line is heard to end, not sooner."""
     env, proc, events_path, db = live
     scene = Scene(3.2, snr_db=None)
-    scene.say(0.3, "hey companion, kiss for ten seconds")
+    scene.say(0.3, "hey companion, kiss for five seconds")
     recording = tmp_path / "monitor.wav"
-    recorder = threading.Thread(target=record, args=(env, 30.0, recording))  # the chime comes within 20 s
+    completed = threading.Event()
+    recorder = threading.Thread(target=record, args=(env, 30.0, recording, 16000, completed))
     recorder.start()
     time.sleep(0.3)
     play_wav(env, scene.write(tmp_path / "kiss.wav"))
     events = _wait_for(events_path, lambda ev: any(e["type"] == "ritual_completed" for e in ev), 40)
+    time.sleep(4.0)  # the chime and the end line, which follow the event, reach the sink
+    completed.set()
     recorder.join(timeout=40)
-    assert [e["intent"] for e in events if e["type"] == "command"] == ["start_kiss"]
-    assert next(e for e in events if e["type"] == "timer_started")["seconds"] == 10.0
+    heard = [e for e in events if e["type"] == "command"]
+    assert [e["intent"] for e in heard] == ["start_kiss"], heard
+    assert next(e for e in events if e["type"] == "timer_started")["seconds"] == 5.0
     spans = _active_spans(read_all(recording))
-    gaps = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] - a[1] > 8.0]
-    assert len(gaps) == 1, spans
-    reply, chime = gaps[0]
+    gaps = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] - a[1] > 3.5]
+    assert 1 <= len(gaps) <= 2, spans  # the timed quiet; before it, perhaps the wait for the reply
+    reply, chime = gaps[-1]
     print(f"\nchime {chime[0] - reply[1]:.3f} s after the line was heard to end")
-    assert chime[0] - reply[1] == pytest.approx(10.0, abs=0.1)  # its last word rings about 0.05 s past the span
+    assert chime[0] - reply[1] == pytest.approx(5.0, abs=0.1)  # its last word rings about 0.05 s past the span
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,9 @@ def test_the_readme_example_logs_a_hug(tmp_path: Path) -> None:
         # the example writes to /tmp; here each run gets a folder of its own
         command = re.sub(r"/tmp/", f"{tmp_path}/", command.split("  #")[0])
         command = command.replace(".venv/bin/voice-companion", venv_cli)
-        done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+        # as on a fresh machine: no config, so the default voice (the natural one, where installed)
+        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+        done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120, env=env)
         assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     kinds = [e["type"] for e in events]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import TEST_VOICE, run_cli
 from tests.scenes import Scene
 
-CONFIG = """
+CONFIG = f"""
+voice = "{TEST_VOICE}"
 reminders_enabled = true
 
 [[reminders]]

@@ -14,14 +14,15 @@ from tests.scenes import RATE, Scene, recording, speak
 from voice_companion.audio import AudioChunk, float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
-from voice_companion.listener import JUDGE_AFTER_SPEECH_FRAMES, MAX_EARLY_SECONDS, Listener, Mode, build_grammars
+from voice_companion.listener import JUDGE_AFTER_SPEECH_FRAMES, MAX_EARLY_SECONDS, Listener
+from voice_companion.modes import Mode, build_grammars
 from voice_companion.segmenter import FRAME_SAMPLES, FRAME_SECONDS, SegmenterSettings, Utterance
 
 
 def test_a_stream_fed_frame_by_frame_hears_what_a_whole_decode_hears(shared_audio: Path) -> None:
     grammar = build_grammars(load_language(), ["computer"])[Mode.WAKE]
     whole, framed = PocketsphinxRecognizer(), PocketsphinxRecognizer()
-    clips = sorted((shared_audio / "wake" / "computer").iterdir())[:12]
+    clips = sorted((shared_audio / "wake" / "computer").iterdir())[:6]  # about 2.5 s each, decoded twice
     heard = 0
     for clip in clips:
         pause = np.zeros(RATE // 2, dtype=np.float32)
@@ -29,7 +30,7 @@ def test_a_stream_fed_frame_by_frame_hears_what_a_whole_decode_hears(shared_audi
         at_once = whole.decode(pcm, grammar)
         assert stream_in_frames(framed.stream(grammar), pcm) == at_once
         heard += at_once is not None and at_once.words[0].text == "computer"
-    assert heard >= 8, f"only {heard} of {len(clips)} real 'computer' clips decoded"
+    assert heard >= 4, f"only {heard} of {len(clips)} real 'computer' clips decoded"
 
 
 class _CountingRecognizer(PocketsphinxRecognizer):

@@ -71,8 +71,8 @@ class Settings:
 
     wake_phrases: tuple[str, ...] = ("hey companion",)
     partners: tuple[str, ...] = ()
-    # espeak-ng until the natural voice is deterministic and prepared in time (issue 23); "auto" picks Kokoro
-    voice: str = "gmw/en-us"
+    # the natural voice (Kokoro) where scripts/get_kokoro.sh installed it, else espeak-ng, said in one line
+    voice: str = "auto"
     speech_rate_wpm: int = 165
     engine: str = "auto"
     model_path: Path | None = None

@@ -7,19 +7,20 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import TEST_VOICE
 from voice_companion.app import assemble
 from voice_companion.clock import AudioClock
 from voice_companion.companion import MAX_RATE_WPM, MIN_RATE_WPM
 from voice_companion.config import Settings
 from voice_companion.events import Event
 from voice_companion.intents import Intent
-from voice_companion.listener import Heard
+from voice_companion.modes import Heard
 
 
 @pytest.fixture
 def companion(tmp_path):
     events: list[Event] = []
-    settings = Settings(db_path=tmp_path / "journal.json", seed=3, partners=("Sam", "Alex"))
+    settings = Settings(db_path=tmp_path / "journal.json", seed=3, partners=("Sam", "Alex"), voice=TEST_VOICE)
     built, closers = assemble(settings, AudioClock(datetime(2026, 11, 20, 19, tzinfo=UTC)), None, [events.append])
     built.events = events
     yield built
@@ -72,7 +73,7 @@ def test_starting_a_second_ritual_mid_ritual_is_declined_gently(companion):
 
 
 def test_shutting_down_mid_ritual_logs_it_as_not_completed(tmp_path):
-    settings = Settings(db_path=tmp_path / "journal.json", seed=3)
+    settings = Settings(db_path=tmp_path / "journal.json", seed=3, voice=TEST_VOICE)
     built, closers = assemble(settings, AudioClock(datetime(2026, 11, 20, 19, tzinfo=UTC)), None)
     built.handle(Intent("start_ritual", {"ritual": "evening_checkin"}, "start our evening check in"), 1.0)
     built.shutdown(95.0)

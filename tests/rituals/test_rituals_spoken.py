@@ -1,7 +1,8 @@
 """Every ritual end to end with real decoding: a scripted couple in a noisy kitchen, then the CLI on the WAV.
 
 The couple's commands are espeak-ng voices; what partners say to each other is real recorded speech.
-Each conversation is replayed by `voice-companion run --input <wav>`, which must produce the same events.
+The evening, break and quarterly conversations are replayed by `voice-companion run --input <wav>`, which
+must produce the same events (the others are not: the same CLI path, and most of a minute of the suite).
 """
 
 from __future__ import annotations
@@ -87,14 +88,13 @@ def test_quick_checkin_with_near_command_talk_and_enough_for_tonight(tmp_path):
     c.talk(TALK[4])
     c.command("hey companion, that's enough for tonight", voice=VOICES[2], intent="enough")
     c.wait_for("ritual_ended_early")
-    wav = c.close()
+    c.close()
 
     assert c.steps() == ["welcome", "share_first", "share_second"]
     session = _session(c)
     assert session["ritual"] == "quick_checkin" and session["completed"] is False
     last = c.of_type("say")[-1].data["text"]
     assert "streak" not in last.lower() and "missed" not in last.lower()
-    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_date_night_end_to_end_with_pass_and_go_deeper(tmp_path):
@@ -119,7 +119,7 @@ def test_date_night_end_to_end_with_pass_and_go_deeper(tmp_path):
             _no_command_while_talking(c, before)
             c.command("hey companion, move on", voice=VOICES[(n + turn) % len(VOICES)], intent="next")
     c.wait_for("ritual_completed")
-    wav = c.close()
+    c.close()
 
     questions = [e.data for e in c.of_type("question")]
     assert len(questions) == 9, "eight questions, one of them swapped for a deeper one"
@@ -130,7 +130,6 @@ def test_date_night_end_to_end_with_pass_and_go_deeper(tmp_path):
     session = _session(c)
     assert session["ritual"] == "date_night" and session["completed"] is True
     assert session["questions"] == [q["id"] for q in questions]
-    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_stress_talk_with_swap_pause_and_time_left(tmp_path):
@@ -156,11 +155,10 @@ def test_stress_talk_with_swap_pause_and_time_left(tmp_path):
     c.talk(TALK[3])
     c.command("hey companion, move on", voice=VOICES[2], intent="next")
     c.wait_for("ritual_completed")
-    wav = c.close()
+    c.close()
 
     assert c.steps() == ["welcome", "listener_guide", "talk_first", "switch", "talk_second", "close"]
     assert _session(c)["completed"] is True
-    assert_replay_hears_the_same_evening(tmp_path, wav, c)
 
 
 def test_a_break_is_twenty_quiet_minutes_then_a_soft_start(tmp_path):
