@@ -272,11 +272,11 @@ def test_models_list_shows_the_natural_voice_state(
 def test_run_says_when_fixed_lines_are_not_prepared(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, kokoro_files: tuple[Path, Path]
 ) -> None:
-    from voice_companion.cli import _voice
+    from voice_companion.voice_commands import companion_voice
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with caplog.at_level(logging.INFO):
-        voice = _voice(Settings(voice="kokoro:am_michael", partners=("Sam", "Alex")))
+        voice = companion_voice(Settings(voice="kokoro:am_michael", partners=("Sam", "Alex")))
     [line] = _warnings(caplog)
     assert "not rendered yet for kokoro:am_michael at 165 wpm" in line and "voices prepare" in line
     assert voice.voice_id == "kokoro:am_michael"

@@ -18,7 +18,6 @@ from voice_companion.decks import DECKS_DIR, load_decks
 from voice_companion.detect import load_language
 from voice_companion.device.audio_devices import resolve_device
 from voice_companion.device.models import find_models
-from voice_companion.device.reminders import ReminderScheduler, check_reminder_phrases
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
@@ -26,12 +25,13 @@ from voice_companion.hearing import checked_commands, make_listener
 from voice_companion.intents import Intent
 from voice_companion.journal import INTENTS as ANSWER_INTENTS
 from voice_companion.journal import Journal, JournalRecorder, answer, load_answer_phrases
-from voice_companion.nudges import Reminders
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
+from voice_companion.reminders import Reminders, ReminderScheduler, check_reminder_phrases
 from voice_companion.rituals import RITUALS_DIR, load_rituals
 from voice_companion.rituals.starter import RitualStarter
 from voice_companion.runner import run_loop
+from voice_companion.voice_commands import companion_voice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -103,8 +103,6 @@ def assemble(
     settings: Settings, clock: AudioClock, events: Path | None, subscribers: Sequence[Callable[[Event], None]] = ()
 ) -> tuple[Companion, list[Any]]:
     """The companion and everything it talks to, built from settings; `closers` must be closed in order."""
-    from voice_companion.cli import _voice
-
     language = load_language()
     checked_commands(language, settings.wake_phrases)  # before the rituals, whose lines must not say it
     decks = load_decks(DECKS_DIR)  # every prompts file is checked before anything is opened
@@ -150,7 +148,7 @@ def assemble(
 
     companion = Companion(
         listener,
-        _voice(settings),
+        companion_voice(settings),
         Phrasebook.load(PROMPTS_DIR / "phrases.toml"),
         bus.emit,
         random.Random(settings.seed),

@@ -136,7 +136,7 @@ def _settings(args: argparse.Namespace, **extra: Any):
         "voice": getattr(args, "voice", None),
         **extra,
     }
-    from voice_companion.device.reminders import check_configured_reminders
+    from voice_companion.reminders import check_configured_reminders
 
     return check_configured_reminders(load_settings(getattr(args, "config", None), overrides))
 
@@ -155,30 +155,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _voice(settings, *, cache: bool = True):
-    """The voice the config names; with `cache`, the private cache of fixed lines (and a word if it is
-    not prepared) and the partners' names spoken once, into memory, for the many lines that start with one."""
-    from voice_companion.paths import speech_cache_dir
-    from voice_companion.voice_choice import build_voice
-    from voice_companion.voice_commands import log_unprepared
-
-    if not cache:
-        return build_voice(settings.voice, settings.speech_rate_wpm, None)
-    from voice_companion.rituals.partners import UNNAMED
-
-    # "Sam, ..." (or "One of you, ..."): said into memory at start, so a line that begins so starts at once
-    warm = [f"{name}," for name in settings.partners or (UNNAMED[0].capitalize(), UNNAMED[1].capitalize())]
-    voice = build_voice(settings.voice, settings.speech_rate_wpm, speech_cache_dir(), warm=warm)
-    log_unprepared(voice)
-    return voice
-
-
 def cmd_say(args: argparse.Namespace) -> int:
     from voice_companion.audio_files import write_wav
 
     if args.output != "speaker":
         check_output_file(Path(args.output), "--output", "said.wav", (".wav",))
-    samples = _voice(_settings(args), cache=False).synthesize(args.text)  # typed text never goes on disk
+    from voice_companion.voice_commands import companion_voice
+
+    samples = companion_voice(_settings(args), cache=False).synthesize(args.text)  # typed text never goes on disk
     if args.output == "speaker":
         from voice_companion.audio import SAMPLE_RATE
         from voice_companion.audio_io import SpeakerOut

@@ -11,9 +11,9 @@ from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.events import Event
 from voice_companion.intents import Intent
 from voice_companion.listener import Heard, Mode
-from voice_companion.nudges import Reminders
 from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
+from voice_companion.reminders import Reminders
 from voice_companion.segmenter import Utterance
 from voice_companion.speaker_queue import SpeakerQueue
 from voice_companion.text_listener import AnyListener

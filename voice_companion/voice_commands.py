@@ -41,6 +41,22 @@ def unprepared(voice: Voice, items: Sequence[FixedLine]) -> list[FixedLine]:
     return [item for item, path in paths if path is not None and not path.exists()]
 
 
+def companion_voice(settings: Settings, *, cache: bool = True) -> Voice:
+    """The voice the config names; with `cache`, the private cache of fixed lines (and a word if it is
+    not prepared) and the partners' names spoken once, into memory, for the many lines that start with one."""
+    from voice_companion.paths import speech_cache_dir
+    from voice_companion.rituals.partners import UNNAMED
+    from voice_companion.voice_choice import build_voice
+
+    if not cache:
+        return build_voice(settings.voice, settings.speech_rate_wpm, None)
+    # "Sam, ..." (or "One of you, ..."): said into memory at start, so a line that begins so starts at once
+    warm = [f"{name}," for name in settings.partners or (UNNAMED[0].capitalize(), UNNAMED[1].capitalize())]
+    voice = build_voice(settings.voice, settings.speech_rate_wpm, speech_cache_dir(), warm=warm)
+    log_unprepared(voice)
+    return voice
+
+
 def log_unprepared(voice: Voice) -> None:
     """At start: one line if a neural voice will have to render fixed lines on the fly."""
     speaking = unwrapped(voice)

@@ -16,15 +16,15 @@ import pytest
 import soundfile
 
 from voice_companion.config import QuietHours, Reminder, settings_from_mapping
-from voice_companion.device.reminders import (
+from voice_companion.errors import CompanionError
+from voice_companion.paths import PROMPTS_DIR
+from voice_companion.phrases import Phrasebook
+from voice_companion.reminders import (
     ReminderScheduler,
     check_reminder_phrases,
     reminder_text,
     spoken_time,
 )
-from voice_companion.errors import CompanionError
-from voice_companion.paths import PROMPTS_DIR
-from voice_companion.phrases import Phrasebook
 
 LONDON = ZoneInfo("Europe/London")
 NIGHT = QuietHours(time(22, 30), time(7, 0))
@@ -179,11 +179,11 @@ def test_the_same_reminder_twice_in_the_config_is_said_once() -> None:
     ("hh", "mm", "said"),
     [
         (21, 0, "nine o'clock"), (20, 30, "half past eight"), (8, 15, "quarter past eight"),
-        (20, 45, "quarter to nine"), (21, 5, "five past nine"), (21, 25, "twenty-five past nine"),
-        (21, 35, "twenty-five to ten"), (21, 1, "one minute past nine"), (21, 7, "seven minutes past nine"),
+        (20, 45, "quarter to nine"), (21, 5, "five past nine"), (21, 25, "twenty five past nine"),
+        (21, 35, "twenty five to ten"), (21, 1, "one minute past nine"), (21, 7, "seven minutes past nine"),
         (21, 53, "seven minutes to ten"), (21, 59, "one minute to ten"), (12, 0, "midday"),
         (0, 0, "midnight"), (0, 30, "half past twelve"), (23, 45, "quarter to twelve"),
-        (13, 0, "one o'clock"), (11, 40, "twenty to twelve"), (6, 22, "twenty-two minutes past six"),
+        (13, 0, "one o'clock"), (11, 40, "twenty to twelve"), (6, 22, "twenty two minutes past six"),
     ],
 )  # fmt: skip
 def test_spoken_time(hh: int, mm: int, said: str) -> None:

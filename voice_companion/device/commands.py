@@ -11,9 +11,9 @@ from pathlib import Path
 
 from voice_companion.config import Settings, load_settings
 from voice_companion.device import audio_devices, models, service
-from voice_companion.device.reminders import check_configured_reminders
 from voice_companion.errors import EXIT_USER_ERROR, CompanionError
 from voice_companion.paths import default_config_path, user_models_dir
+from voice_companion.reminders import check_configured_reminders
 from voice_companion.settings_report import describe_settings
 
 _LOGGER = logging.getLogger(__name__)

@@ -1,19 +1,26 @@
-"""Gentle, opt-in reminders: when to offer a ritual, and how to say the time. Pure; time is passed in."""
+"""Gentle, opt-in reminders in one place: when to offer a ritual (the scheduler, pure, time passed in), how to
+say it, the check of the config's reminders, and `Reminders`, which ties the scheduler to the audio clock
+and the event stream. The companion offers what `Reminders.tick` returns and hears yes or no."""
 
 from __future__ import annotations
 
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from voice_companion.clock import AudioClock
 from voice_companion.config import QuietHours, Reminder, Settings
 from voice_companion.errors import CompanionError
+from voice_companion.events import Event
+from voice_companion.numbers import number_words
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 
 _LOGGER = logging.getLogger(__name__)
 
+CHECK_EVERY_SECONDS = 1.0  # of audio time: how often the scheduler is asked
 GRACE_MINUTES = 60  # a reminder that finds the device busy waits for idle at most this long
 ON_TIME_MINUTES = 2  # said within this of its time, the offer names the time as "now"
 PHRASE_SLOTS = {
@@ -21,17 +28,6 @@ PHRASE_SLOTS = {
     "reminder.offer_late": {"time", "ritual"},
     "reminder.declined": set(),
 }
-
-_NUMBERS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
-    " sixteen seventeen eighteen nineteen twenty"
-).split()
-
-
-def _number(n: int) -> str:
-    if n <= 20:
-        return _NUMBERS[n]
-    return "twenty-" + _NUMBERS[n - 20]
 
 
 def spoken_time(moment: time) -> str:
@@ -43,7 +39,7 @@ def spoken_time(moment: time) -> str:
         hour, minute, direction = hour + 1, 60 - minute, "to"
     else:
         direction = "past"
-    name = _number((hour - 1) % 12 + 1)
+    name = number_words((hour - 1) % 12 + 1)
     if minute == 0:
         return f"{name} o'clock"
     if minute == 15:
@@ -51,9 +47,9 @@ def spoken_time(moment: time) -> str:
     elif minute == 30:
         amount = "half"
     elif minute % 5 == 0:
-        amount = _number(minute)
+        amount = number_words(minute)
     else:
-        amount = f"{_number(minute)} minute{'s' if minute > 1 else ''}"
+        amount = f"{number_words(minute)} minute{'s' if minute > 1 else ''}"
     return f"{amount} {direction} {name}"
 
 
@@ -150,3 +146,37 @@ def reminder_text(reminder: Reminder, now: datetime, phrasebook: Phrasebook, rng
     on_time = timedelta(0) <= late <= timedelta(minutes=ON_TIME_MINUTES)
     key = "reminder.offer" if on_time else "reminder.offer_late"
     return phrasebook.choose(key, rng, time=spoken_time(reminder.time_of_day), ritual=ritual)
+
+
+@dataclass
+class Reminders:
+    """Connects the pure scheduler to the audio clock and the event stream."""
+
+    scheduler: ReminderScheduler
+    clock: AudioClock
+    phrases: Phrasebook
+    rng: random.Random
+    _next_check: float = field(default=0.0)
+
+    def __call__(self, event: Event) -> None:
+        """Subscribed to the event stream: a ritual done today is not offered again today."""
+        if event.type == "ritual_completed":
+            self.scheduler.ritual_done(str(event.data.get("ritual")), self._now(event.t))
+
+    def _now(self, t: float):  # noqa: ANN202 - a datetime in the local zone as of now (DST-safe)
+        return self.clock.wall(t).astimezone()
+
+    def tick(self, t: float, idle: bool) -> tuple[str, str] | None:
+        """(ritual, text) to offer now, or None. Cheap: asks the scheduler once per second."""
+        if t < self._next_check:
+            return None
+        self._next_check = t + CHECK_EVERY_SECONDS
+        now = self._now(t)
+        reminder = self.scheduler.due(now, idle)
+        if reminder is None:
+            return None
+        return reminder.ritual, reminder_text(reminder, now, self.phrases, self.rng)
+
+    def declined(self, ritual: str, t: float) -> str:
+        self.scheduler.declined(ritual, self._now(t))
+        return self.phrases.choose("reminder.declined", self.rng)
