@@ -21,6 +21,7 @@ import soxr
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.errors import CompanionError
 from voice_companion.paths import APP, user_models_dir
+from voice_companion.voice import start_engine
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -226,24 +227,11 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _system_espeak_first() -> None:
-    """Load the system's espeak-ng (through pyttsx3, the fallback voice) before Kokoro's phonemizer loads its
-    own copy. pyttsx3 asks for libespeak-ng.so.1 by name, and once the phonemizer's copy (the same name, its
-    data where it was built) is in the process, that copy is reused, finds no data and exits the process
-    (measured: a fallback to espeak-ng after Kokoro had spoken ended `run` with exit code 1)."""
-    from voice_companion.voice import start_engine
-
-    try:
-        start_engine()
-    except CompanionError as exc:  # no libespeak-ng1: Kokoro still speaks; only the fallback is gone
-        _LOGGER.warning("%s", exc)
-
-
 class KokoroVoice:
     """Speaks English with Kokoro-82M on the CPU; 16 kHz mono int16 out, like every voice here."""
 
     def __init__(self, model: Path, voices: Path, voice: str = DEFAULT_VOICE, threads: int | None = None) -> None:
-        _system_espeak_first()
+        start_engine()  # the fallback's espeak-ng first: see its docstring
         try:
             import onnxruntime
             from kokoro_onnx import Kokoro

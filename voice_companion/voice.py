@@ -67,8 +67,14 @@ def _engine() -> Any:
 
 
 def start_engine() -> None:
-    """Start pyttsx3's espeak-ng now, before anything else loads an espeak-ng of its own (Kokoro does)."""
-    _engine()
+    """Start pyttsx3's espeak-ng now, before Kokoro's phonemizer loads its own copy. pyttsx3 asks for
+    libespeak-ng.so.1 by name; once the phonemizer's copy (the same name, its data where it was built) is in
+    the process, that copy is reused, finds no data and exits the process (measured: a fallback to espeak-ng
+    after Kokoro had spoken ended `run` with exit code 1). Without libespeak-ng1 one line says so."""
+    try:
+        _engine()
+    except CompanionError as exc:  # Kokoro still speaks; only the fallback is gone
+        _LOGGER.warning("%s", exc)
 
 
 def english_espeak_voices() -> list[tuple[str, str]]:
