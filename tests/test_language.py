@@ -12,7 +12,7 @@ from voice_companion.detect import load_language
 from voice_companion.engines.grammar import validate_vosk_grammar
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event
-from voice_companion.intents import CommandLanguage
+from voice_companion.intents import CommandLanguage, IntentName
 from voice_companion.numbers import number_words, parse_duration, parse_number, spoken_duration
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
@@ -86,6 +86,19 @@ def test_malformed_commands_file(tmp_path: Path) -> None:
     bad.write_text("[intents\n")
     with pytest.raises(CompanionError, match="not valid TOML"):
         CommandLanguage.load(bad)
+
+
+def test_commands_file_and_code_name_the_same_intents(tmp_path: Path) -> None:
+    copy = tmp_path / "prompts" / "commands.toml"
+    copy.parent.mkdir()
+    text = (PROMPTS_DIR / "commands.toml").read_text()
+    copy.write_text(text.replace("[intents]\n", '[intents]\nmake_tea = ["make some tea"]\n', 1))
+    with pytest.raises(CompanionError, match=r"prompts/commands.toml: unknown intent make_tea;"):
+        CommandLanguage.load(copy)
+    copy.write_text(text.replace('deeper = ["go deeper", "deeper", "deeper questions", "something deeper"]\n', ""))
+    with pytest.raises(CompanionError, match=r"prompts/commands.toml: \[intents\] has no deeper;"):
+        CommandLanguage.load(copy)
+    assert set(load_language().templates) == set(IntentName)
 
 
 def test_phrasebook_is_seeded_and_checked(tmp_path: Path) -> None:

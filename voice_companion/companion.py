@@ -9,7 +9,7 @@ from collections.abc import Callable
 from voice_companion.actions import Action, Activity, Chime, Done, Emit, OpenListening, Output, Say
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.events import Event
-from voice_companion.intents import Intent
+from voice_companion.intents import Intent, IntentName
 from voice_companion.listener import Heard, Mode
 from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
@@ -23,10 +23,11 @@ from voice_companion.voice import Voice
 
 _LOGGER = logging.getLogger(__name__)
 
-SPEECH_RATE_STEPS = {"slower": -20, "faster": 20}  # words a minute per "slower" or "faster"
+SPEECH_RATE_STEPS = {IntentName.SLOWER: -20, IntentName.FASTER: 20}  # words a minute per "slower" or "faster"
 MIN_RATE_WPM, MAX_RATE_WPM = 105, 225
 # Commands that steer a ritual; with nothing running they get a short, friendly answer.
-RITUAL_CONTROLS = frozenset({"next", "skip", "pause", "resume", "swap", "deeper", "ready", "yes", "no"})
+RITUAL_CONTROLS = frozenset({IntentName.NEXT, IntentName.SKIP, IntentName.PAUSE, IntentName.RESUME, IntentName.SWAP,
+                             IntentName.DEEPER, IntentName.READY, IntentName.YES, IntentName.NO})  # fmt: skip
 
 
 ActivityFactory = Callable[[Intent], Activity | None]
@@ -97,7 +98,7 @@ class Companion:
         offer = self.reminders.tick(now, self.idle and self._offer is None)
         if offer is not None:
             ritual, text = offer
-            self._offer = Intent("start_ritual", {"ritual": ritual}, "")
+            self._offer = Intent(IntentName.START_RITUAL, {"ritual": ritual}, "")
             self._emit(Event(now, "reminder", {"ritual": ritual}))
             self.say(text)
             self._open_after_speech = self.command_window_seconds
@@ -176,7 +177,7 @@ class Companion:
             return
         self.open_until = -1.0
         self._emit(Event(now, "command", {"intent": intent.name, "text": intent.text}))
-        if intent.name == "cancel" and was_talking:
+        if intent.name == IntentName.CANCEL and was_talking:
             self.interrupt(now)
             if self.activity is None or heard.wake_phrase is None:
                 # a bare "stop" over its own voice means just that: be quiet. Ending a ritual takes the
@@ -191,18 +192,18 @@ class Companion:
         return (
             self.activity is not None
             and heard.wake_phrase is None
-            and heard.intent.name in ("enough", "cancel")
+            and heard.intent.name in (IntentName.ENOUGH, IntentName.CANCEL)
             and heard.score < self.listener.thresholds.sure
         )
 
     def handle(self, intent: Intent, now: float) -> None:
         offer, self._offer = self._offer, None  # any other command drops the offer
-        if offer is not None and intent.name == "yes":
+        if offer is not None and intent.name == IntentName.YES:
             said_back = {"said_back": True} if offer.name in KINDS else {}
             self.handle(Intent(offer.name, {**offer.slots, **said_back}, intent.text), now)
             return
-        if offer is not None and intent.name == "no":
-            if offer.name == "start_ritual" and self.reminders is not None:
+        if offer is not None and intent.name == IntentName.NO:
+            if offer.name == IntentName.START_RITUAL and self.reminders is not None:
                 self.say(self.reminders.declined(str(offer.slots["ritual"]), now))
             else:
                 self.say_key("common.not_started")
@@ -212,12 +213,12 @@ class Companion:
             if actions is not None:
                 self._apply(actions, now)
                 return
-        if intent.name == "repeat":
+        if intent.name == IntentName.REPEAT:
             if self._last_said:
                 self.say(self._last_said)
             else:
                 self.say_key("common.nothing_to_repeat")
-        elif intent.name == "time_left":
+        elif intent.name == IntentName.TIME_LEFT:
             left = self.activity.time_left(now) if self.activity is not None else None
             if left is None:
                 self.say_key("common.nothing_running")
@@ -225,9 +226,9 @@ class Companion:
                 self.say_key("common.time_left", duration=spoken_duration(max(1.0, round(left))))
         elif self._answerer is not None and (reply := self._answerer(intent, now)) is not None:
             self.say(reply)
-        elif intent.name == "help":
+        elif intent.name == IntentName.HELP:
             self.say_key("common.help")
-        elif intent.name in ("cancel", "enough"):
+        elif intent.name in (IntentName.CANCEL, IntentName.ENOUGH):
             if self.activity is None:
                 self.say_key("common.nothing_running")
         elif intent.name in SPEECH_RATE_STEPS:
@@ -275,8 +276,8 @@ class Companion:
         return verdict is not None
 
     def _make_activity(self, intent: Intent) -> Activity | None:
-        if intent.name == "take_break":
-            intent = Intent("start_ritual", {"ritual": "break"}, intent.text)
+        if intent.name == IntentName.TAKE_BREAK:
+            intent = Intent(IntentName.START_RITUAL, {"ritual": "break"}, intent.text)
         timer = timer_for(intent, self.phrases, self.rng)
         if timer is not None:
             return timer

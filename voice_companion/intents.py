@@ -6,6 +6,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from voice_companion.errors import CompanionError
@@ -17,6 +18,35 @@ SLOTS = ("duration", "length", "ritual")
 # ("how many eggs are left" decoded as "thirty two minute hug"), so only round, likely ones are in it.
 SPOKEN_NUMBERS = (*range(1, 21), 25, 30, 40, 45, 50, 60, 90)
 _WORD = re.compile(r"^[a-z']+$")
+
+
+class IntentName(StrEnum):
+    """What a command can mean; the phrasings of each live in prompts/commands.toml."""
+
+    START_HUG = "start_hug"
+    START_KISS = "start_kiss"
+    START_TIMER = "start_timer"
+    START_RITUAL = "start_ritual"
+    TAKE_BREAK = "take_break"
+    CANCEL = "cancel"
+    ENOUGH = "enough"
+    TIME_LEFT = "time_left"
+    REPEAT = "repeat"
+    NEXT = "next"
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SLOWER = "slower"
+    FASTER = "faster"
+    SWAP = "swap"
+    DEEPER = "deeper"
+    READY = "ready"
+    YES = "yes"
+    NO = "no"
+    HELP = "help"
+    HOW_ARE_WE_DOING = "how_are_we_doing"
+    COUNT_THIS_WEEK = "count_this_week"
+    LAST_TIME = "last_time"
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,7 @@ class CommandLanguage:
         names = {name: tuple(_phrases(path, f"slots.ritual.{name}", v)) for name, v in rituals.items()}
         language = cls(templates, names, str(path))
         language._check()
+        _check_names(path, templates)
         return language
 
     def _check(self) -> None:
@@ -164,6 +195,17 @@ class CommandLanguage:
                         text = text.replace("{" + slot + "}", rng.choice(self._slot_alternatives(slot)), 1)
                     out.append((text, intent))
         return out
+
+
+def _check_names(path: Path, templates: Mapping[str, object]) -> None:
+    """The file and the code name the same intents: a phrasing for an intent no code handles would do nothing."""
+    unknown = sorted(set(templates) - set(IntentName))
+    if unknown:
+        names = ", ".join(unknown)
+        raise CompanionError(f"{path}: unknown intent {names}; remove it, or add it to IntentName in intents.py")
+    missing = sorted(set(IntentName) - set(templates))
+    if missing:
+        raise CompanionError(f"{path}: [intents] has no {', '.join(missing)}; the companion needs its phrasings")
 
 
 def _phrases(path: Path, key: str, value: object) -> Iterable[str]:

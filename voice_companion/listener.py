@@ -12,7 +12,7 @@ import numpy as np
 from voice_companion.audio import FRAME_SAMPLES, AudioChunk
 from voice_companion.engines.base import Hypothesis, Recognizer, Stream, Thresholds, Word, mean_score
 from voice_companion.errors import CompanionError
-from voice_companion.intents import CommandLanguage, Intent, wake_phrase_words
+from voice_companion.intents import CommandLanguage, Intent, IntentName, wake_phrase_words
 from voice_companion.modes import (
     BARE_ANSWERS,
     OPEN_MODES,
@@ -172,7 +172,8 @@ class Listener:
         """A bare "stop" over the device's own voice: the microphone also hears the device, whose words
         can pass for a command, so a bare stop must be short and as certain as a wake phrase."""
         speech = utterance.speech_end_seconds - utterance.speech_start_seconds
-        return intent.name == "cancel" and speech <= MAX_BARE_STOP_SECONDS and score >= self.recognizer.thresholds.sure
+        sure = score >= self.recognizer.thresholds.sure
+        return intent.name == IntentName.CANCEL and speech <= MAX_BARE_STOP_SECONDS and sure
 
     def _command_score(self, words: Sequence[Word]) -> float:
         """Mean word score, capped by the worst long word plus the engine's allowance when it gives one:

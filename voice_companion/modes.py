@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voice_companion.engines.base import Grammar, Word
-from voice_companion.intents import CommandLanguage, Intent, wake_phrase_words
+from voice_companion.intents import CommandLanguage, Intent, IntentName, wake_phrase_words
 from voice_companion.segmenter import Utterance
 
 
@@ -25,15 +25,18 @@ WAKE_MODES = (Mode.WAKE, Mode.ACTIVITY)
 OPEN_MODES = (Mode.OPEN, Mode.ANSWER)
 STEERING_MODES = (Mode.ACTIVITY, Mode.ANSWER)
 # What can be said while something runs (a ritual, a hug): controls, and questions about it.
-ACTIVITY_INTENTS = ("next", "ready", "yes", "no", "skip", "repeat", "pause", "resume", "slower", "faster", "swap",
-                    "deeper", "time_left", "cancel", "enough", "help")  # fmt: skip
+ACTIVITY_INTENTS = (IntentName.NEXT, IntentName.READY, IntentName.YES, IntentName.NO, IntentName.SKIP,
+                    IntentName.REPEAT, IntentName.PAUSE, IntentName.RESUME, IntentName.SLOWER, IntentName.FASTER,
+                    IntentName.SWAP, IntentName.DEEPER, IntentName.TIME_LEFT, IntentName.CANCEL, IntentName.ENOUGH,
+                    IntentName.HELP)  # fmt: skip
 # What answers a question without the wake phrase. Ending the ritual is not among them: "we're ready" once
 # decoded as "that's enough" and ended an evening, so "that's enough" needs the wake phrase.
-ANSWER_INTENTS = ("ready", "yes", "no", "next", "skip", "repeat", "help", "time_left")
+ANSWER_INTENTS = (IntentName.READY, IntentName.YES, IntentName.NO, IntentName.NEXT, IntentName.SKIP,
+                  IntentName.REPEAT, IntentName.HELP, IntentName.TIME_LEFT)  # fmt: skip
 # Answers to nothing: with nothing running and nothing asked, "hey companion, okay" is more likely talk that
 # sounds like it ("3D audio enabled" in the soak run, after which the device said it was not in the middle
 # of anything, in the middle of the couple's talk), so it needs the surer wake phrase too.
-BARE_ANSWERS = ("ready", "yes", "no")
+BARE_ANSWERS = (IntentName.READY, IntentName.YES, IntentName.NO)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> di
     bodies = {
         Mode.WAKE: "<wake> [<command>]",
         Mode.OPEN: "[<wake>] <command> | <wake>",
-        Mode.SPEAKING: "<wake> [<command>] | <i_cancel>",
+        Mode.SPEAKING: f"<wake> [<command>] | <i_{IntentName.CANCEL}>",
         Mode.ACTIVITY: "<wake> [<steer>]",
         Mode.ANSWER: "<answer> | <wake> [<steer>]",
     }

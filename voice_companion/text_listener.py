@@ -19,6 +19,7 @@ import numpy as np
 
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import RecognizerFailure, Thresholds
+from voice_companion.intents import IntentName
 from voice_companion.listener import JUDGE_AFTER_SPEECH_FRAMES, MAX_BARE_STOP_SECONDS, MAX_EARLY_SECONDS
 from voice_companion.modes import (
     ACTIVITY_INTENTS,
@@ -96,7 +97,7 @@ def allowed_intents(mode: Mode, wake: bool, all_intents: tuple[str, ...]) -> tup
     if mode is Mode.ANSWER:
         return ANSWER_INTENTS
     if mode is Mode.SPEAKING and not wake:
-        return ("cancel",)
+        return (IntentName.CANCEL,)
     if mode is Mode.WAKE and not wake:
         return ()
     if mode is Mode.ACTIVITY:

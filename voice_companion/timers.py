@@ -6,12 +6,13 @@ import random
 from dataclasses import dataclass
 
 from voice_companion.actions import Action, Chime, Done, Emit, Say
-from voice_companion.intents import Intent
+from voice_companion.intents import Intent, IntentName
 from voice_companion.numbers import spoken_duration
 from voice_companion.phrases import Phrasebook
 
 DEFAULT_SECONDS = {"hug": 20.0, "kiss": 6.0}
-KINDS = {"start_hug": "hug", "start_kiss": "kiss", "start_timer": "timer"}  # the intent, and what it times
+# the intent, and what it times
+KINDS = {IntentName.START_HUG: "hug", IntentName.START_KISS: "kiss", IntentName.START_TIMER: "timer"}
 MAX_TIMER_SECONDS = 3 * 3600.0  # "I can time up to three hours."
 MIN_TIMER_SECONDS = 1.0
 # Lengths a couple rarely means, so they are said back for a yes first: "A five-minute hug? Say yes ..."
@@ -37,7 +38,7 @@ def timer_for(intent: Intent, phrases: Phrasebook, rng: random.Random) -> TimerA
         if length is None:
             return None
         return TimerActivity(ritual, length, phrases, rng, custom=seconds is not None)
-    if intent.name == "start_ritual" and intent.slots.get("ritual") in DEFAULT_SECONDS:
+    if intent.name == IntentName.START_RITUAL and intent.slots.get("ritual") in DEFAULT_SECONDS:
         ritual = str(intent.slots["ritual"])
         return TimerActivity(ritual, DEFAULT_SECONDS[ritual], phrases, rng)
     return None
@@ -100,7 +101,7 @@ class TimerActivity:
         return max(0.0, self._deadline - now) if self._state == "running" else None
 
     def on_intent(self, intent: Intent, now: float) -> list[Action] | None:
-        if intent.name not in ("cancel", "enough"):
+        if intent.name not in (IntentName.CANCEL, IntentName.ENOUGH):
             return None
         return [*self.abort(now)[:-1], self._say("cancelled"), Done(completed=False)]
 

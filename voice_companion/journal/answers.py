@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from voice_companion.intents import IntentName
 from voice_companion.journal.model import Session
 from voice_companion.journal.stats import RitualStats, local_date, ritual_stats, stats_and_run
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
 
 ANSWERS_PATH = PROMPTS_DIR / "answers.toml"
-INTENTS = ("how_are_we_doing", "count_this_week", "last_time")
+INTENTS = (IntentName.HOW_ARE_WE_DOING, IntentName.COUNT_THIS_WEEK, IntentName.LAST_TIME)
 CHECKIN_RITUALS = ("evening_checkin", "quick_checkin")
 NOT_RITUALS = frozenset({"timer"})  # a kitchen timer is logged but is not time together
 MIN_RUN_DAYS_TO_MENTION = 3
@@ -163,12 +164,12 @@ def answer(
     tz: tzinfo | None = None,
 ) -> str:
     """The spoken answer for one of INTENTS; `ritual` (a logged name) is needed by the last two."""
-    if intent == "how_are_we_doing":
+    if intent == IntentName.HOW_ARE_WE_DOING:
         return how_are_we_doing(sessions, now, phrases, rng, tz)
     if intent not in INTENTS:
         raise ValueError(f"unknown journal intent {intent!r}; expected one of {', '.join(INTENTS)}")
     if not ritual:
         raise ValueError(f"{intent} needs a ritual, like 'date_night'")
-    if intent == "count_this_week":
+    if intent == IntentName.COUNT_THIS_WEEK:
         return count_this_week(sessions, ritual, now, phrases, rng, tz)
     return last_time(sessions, ritual, now, phrases, rng, tz)

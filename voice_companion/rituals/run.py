@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from voice_companion.actions import Action, Chime, Done, Emit, OpenListening, Say
 from voice_companion.decks import Question
-from voice_companion.intents import Intent
+from voice_companion.intents import Intent, IntentName
 from voice_companion.numbers import spoken_duration
 from voice_companion.rituals.model import TIMED_KINDS, Ritual, Step
 from voice_companion.rituals.partners import Partners, capitalised
 from voice_companion.rituals.questions import QuestionDraw
 
 SWAP_RESTARTS_WITHIN_SECONDS = 30.0  # "swap" this early in a turn gives the turn to the other partner
-MOVES = ("next", "ready", "yes", "no", "skip")
+MOVES = (IntentName.NEXT, IntentName.READY, IntentName.YES, IntentName.NO, IntentName.SKIP)
 _AFTER_LINE = {"say": "advance", "ask": "wait", "choice": "wait", "turn": "turn", "timer": "timer", "question": "turn"}
 
 DrawFactory = Callable[[Step], QuestionDraw]
@@ -114,22 +114,22 @@ class RitualRun:
             return None
         self._last_activity = now
         name = intent.name
-        if name == "cancel":
+        if name == IntentName.CANCEL:
             return self._end("stopped", now)
-        if name == "enough":
+        if name == IntentName.ENOUGH:
             return self._end("enough", now)
-        if name == "help":
+        if name == IntentName.HELP:
             return [self._say("help")]
-        if name == "repeat":
+        if name == IntentName.REPEAT:
             return list(self._step_line) if self._step_line else [Say(self._last_line)]
-        if name == "pause":
+        if name == IntentName.PAUSE:
             self._paused_at = now if self._paused_at is None else self._paused_at
             return [self._say("paused")]
-        if name == "resume":
+        if name == IntentName.RESUME:
             return self._resume(now) if self._paused_at is not None else [self._say("not_paused")]
-        if name == "swap":
+        if name == IntentName.SWAP:
             return self._swap(now)
-        if name == "deeper":
+        if name == IntentName.DEEPER:
             return self._deeper(now)
         if name in MOVES:
             resumed = self._resume(now, quietly=True) if self._paused_at is not None else []
@@ -170,18 +170,18 @@ class RitualRun:
         """next, ready, yes, no or skip, wherever the ritual is."""
         step = self._step
         if step.kind == "choice":
-            return self._advance(now, step.no if name in ("no", "skip") else step.yes)
-        if name == "no":
+            return self._advance(now, step.no if name in (IntentName.NO, IntentName.SKIP) else step.yes)
+        if name == IntentName.NO:
             return [self._say("keep_going", self._who())] if self._offered or step.kind == "ask" else []
-        if step.kind in ("turn", "question") and name == "yes" and not self._offered:
+        if step.kind in ("turn", "question") and name == IntentName.YES and not self._offered:
             return []  # a "yes" mid-turn answers the partner, not the device
-        if step.kind == "say" and name not in ("next", "skip"):
+        if step.kind == "say" and name not in (IntentName.NEXT, IntentName.SKIP):
             return []
         if step.kind == "timer":
-            return [self._say("timer_ended"), *self._advance(now)] if name in ("next", "skip") else []
+            return [self._say("timer_ended"), *self._advance(now)] if name in (IntentName.NEXT, IntentName.SKIP) else []
         if step.kind == "question":
-            return self._next_answer(now, passed=name == "skip")
-        passed = [self._say("pass_ok", self._who())] if name == "skip" and step.kind == "turn" else []
+            return self._next_answer(now, passed=name == IntentName.SKIP)
+        passed = [self._say("pass_ok", self._who())] if name == IntentName.SKIP and step.kind == "turn" else []
         return [*passed, *self._advance(now)]
 
     def _end(self, key: str, now: float) -> list[Action]:

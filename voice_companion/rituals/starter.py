@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 
 from voice_companion.decks import Deck
-from voice_companion.intents import Intent
+from voice_companion.intents import Intent, IntentName
 from voice_companion.journal.model import Session
 from voice_companion.rituals.model import Ritual, Step
 from voice_companion.rituals.partners import Partners
@@ -32,7 +32,7 @@ class RitualStarter:
         self.rng = rng
 
     def __call__(self, intent: Intent) -> RitualRun | None:
-        ritual = self.rituals.get(str(intent.slots.get("ritual"))) if intent.name == "start_ritual" else None
+        ritual = self.rituals.get(str(intent.slots.get("ritual"))) if intent.name == IntentName.START_RITUAL else None
         if ritual is None:
             return None
         sessions = self._sessions()
