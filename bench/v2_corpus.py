@@ -34,7 +34,7 @@ WAKE_PHRASE = "hey companion"
 LEAD_SECONDS = 1.0
 TAIL_SECONDS = 1.5
 PAUSE_SECONDS = 0.8  # between the wake phrase and the command, when said after it
-ESPEAK_VOICES = VOICES[:8]  # the command voices of the main benchmark (corpus.FULL_PLAN), at its middle speed
+ESPEAK_VOICES = VOICES[:8]  # the command voices of the main benchmark (corpus_plans.FULL_PLAN), at its middle speed
 ESPEAK_WPM = 170
 MAX_UNRELATED_SECONDS = 8.0
 # Kokoro ends its clips with about 0.5 s of breath and hiss at -55 to -65 dBFS, 40 dB under its speech. Left in,

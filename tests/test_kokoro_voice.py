@@ -11,7 +11,7 @@ import pytest
 
 from voice_companion import kokoro_voice
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import corpus
+from voice_companion.bench import corpus, corpus_plans
 from voice_companion.bench.kokoro_speech import KokoroSpeech, kokoro_available
 from voice_companion.bench.synth import Voice
 from voice_companion.errors import CompanionError
@@ -142,4 +142,4 @@ def test_a_kokoro_command_stream_reads_back_its_voice() -> None:
     for name in ("af_heart", "bm_george", "am_santa"):
         for snr in (None, 10.0):
             assert corpus.command_stream_voice(corpus.command_stream_name(name, snr)) == name
-    assert len(corpus.FULL_PLAN.kokoro_voices) >= 20
+    assert len(corpus_plans.FULL_PLAN.kokoro_voices) >= 20

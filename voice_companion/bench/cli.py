@@ -13,7 +13,7 @@ from typing import Any
 
 from voice_companion.bench import plots, report
 from voice_companion.bench.api import DEFAULT_API
-from voice_companion.bench.corpus import FULL_PLAN, QUICK_PLAN
+from voice_companion.bench.corpus_plans import FULL_PLAN, QUICK_PLAN
 from voice_companion.bench.sources import WAKE_FOLDERS, default_audio_dir
 from voice_companion.bench.suite import DEFAULT_CANDIDATES, Suite, SuiteSettings
 from voice_companion.errors import CompanionError

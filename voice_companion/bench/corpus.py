@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -14,12 +13,12 @@ import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import sources
+from voice_companion.bench.corpus_plans import CorpusPlan
 from voice_companion.bench.kokoro_speech import NATURAL_WPM, KokoroSpeech, is_kokoro_voice, kokoro_available
 from voice_companion.bench.mixing import NoiseBank, has_speech
 from voice_companion.bench.streams import Item, StreamInfo, build_stream, interleave, load_info, save_stream
 from voice_companion.bench.synth import SPEEDS_WPM, VOICES, Synthesizer, Voice
 from voice_companion.errors import CompanionError
-from voice_companion.kokoro_voice import ENGLISH_VOICES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,69 +27,6 @@ COMMAND_GAP_SECONDS = (1.0, 1.5)
 # Bump when the way streams are built changes, so cached streams are rebuilt.
 STREAM_FORMAT = 2
 WAKE_GAP_SECONDS = (0.5, 2.0)
-
-
-@dataclass(frozen=True)
-class CorpusPlan:
-    """How much of everything to use: the quick and full runs differ only here."""
-
-    wake_folders: tuple[str, ...]
-    clips_per_keyword: tuple[int | None, ...]  # per SNR; None = every clip
-    wake_snrs_db: tuple[float, ...]
-    wake_background_minutes: tuple[float | None, ...]  # per SNR; None = all of it
-    command_voices: tuple[str, ...]
-    command_speeds_wpm: tuple[int, ...]
-    command_all_speeds_at_db: tuple[float | None, ...]  # other conditions use only the middle speed
-    command_snrs_db: tuple[float | None, ...]
-    phrasing_stride: int
-    phrasings_per_slot: int
-    unrelated_renderings: int
-    unrelated_stride: int
-    candidate_voices: tuple[str, ...]
-    candidate_speeds_wpm: tuple[int, ...]
-    candidate_snrs_db: tuple[float | None, ...]
-    candidate_background_minutes: float | None
-    kokoro_voices: tuple[str, ...] = ()  # neural voices for the commands, at their own pace; used when prepared
-
-
-FULL_PLAN = CorpusPlan(
-    wake_folders=tuple(sources.WAKE_FOLDERS),
-    clips_per_keyword=(100, None),
-    wake_snrs_db=(20.0, 10.0),
-    wake_background_minutes=(3.0, 20.0),
-    command_voices=VOICES[:8],
-    command_speeds_wpm=SPEEDS_WPM,
-    command_all_speeds_at_db=(10.0,),
-    command_snrs_db=(None, 10.0, 5.0),
-    phrasing_stride=1,
-    phrasings_per_slot=1,
-    unrelated_renderings=2,
-    unrelated_stride=1,
-    candidate_voices=VOICES,
-    candidate_speeds_wpm=SPEEDS_WPM,
-    candidate_snrs_db=(None, 10.0),
-    candidate_background_minutes=10.0,
-    kokoro_voices=ENGLISH_VOICES,
-)
-QUICK_PLAN = CorpusPlan(
-    wake_folders=("hey_computer", "computer", "jarvis", "alexa"),
-    clips_per_keyword=(25,),
-    wake_snrs_db=(10.0,),
-    wake_background_minutes=(6.0,),
-    command_voices=VOICES[:4],
-    command_speeds_wpm=(170,),
-    command_all_speeds_at_db=(10.0,),
-    command_snrs_db=(10.0,),
-    phrasing_stride=3,
-    phrasings_per_slot=2,
-    unrelated_renderings=1,
-    unrelated_stride=4,
-    candidate_voices=VOICES,
-    candidate_speeds_wpm=(170,),
-    candidate_snrs_db=(10.0,),
-    candidate_background_minutes=6.0,
-    kokoro_voices=("af_heart", "am_michael", "bf_emma", "bm_george"),
-)
 
 
 def snr_label(snr_db: float | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voice_companion.bench import analysis, sections
+from voice_companion.bench import analysis, sections, wake_sections
 from voice_companion.bench.analysis import snr_name
 from voice_companion.bench.mdtable import fa_count, pct, table, thr
 
@@ -135,8 +135,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     for section in (
-        sections.wake_section,
-        sections.candidates_section,
+        wake_sections.wake_section,
+        wake_sections.candidates_section,
         sections.commands_section,
         sections.resources_section,
         sections.conditions_section,

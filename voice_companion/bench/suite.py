@@ -18,7 +18,8 @@ import numpy as np
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.bench import metrics, resources
 from voice_companion.bench.api import PERMISSIVE_THRESHOLD, load_api, product_phrasings
-from voice_companion.bench.corpus import Corpus, CorpusPlan, snr_label
+from voice_companion.bench.corpus import Corpus, snr_label
+from voice_companion.bench.corpus_plans import CorpusPlan
 from voice_companion.bench.runner import Job, JobResult, run_job, run_jobs
 from voice_companion.bench.streams import StreamInfo, load_samples
 

@@ -207,8 +207,7 @@ def _safe_extract(archive: zipfile.ZipFile, target: Path) -> None:
 def unpack_model(archive_path: Path, dest_dir: Path, name: str) -> Path:
     """Unzip next to the target, check it is a Vosk model, then rename it into place as `dest_dir/name`.
 
-    Either the whole model appears at once or nothing does: the temporary folder is removed on failure.
-    """
+    Either the whole model appears at once or nothing does: the temporary folder is removed on failure."""
     target = dest_dir / name
     if target.exists():
         raise CompanionError(f"{target}: already exists; remove it first to unpack again")
