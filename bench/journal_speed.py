@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from voice_companion.clock import AudioClock  # noqa: E402
 from voice_companion.events import Event  # noqa: E402
 from voice_companion.journal.answers import answer, load_answer_phrases  # noqa: E402
+from voice_companion.journal.atomic_json import atomic_write_bytes, encode  # noqa: E402
+from voice_companion.journal.event_recorder import JournalRecorder  # noqa: E402
 from voice_companion.journal.model import session_doc  # noqa: E402
-from voice_companion.journal.recorder import JournalRecorder  # noqa: E402
 from voice_companion.journal.report import render_svg  # noqa: E402
 from voice_companion.journal.schema import SESSIONS_TABLE, empty_journal  # noqa: E402
+from voice_companion.journal.sessions import Journal  # noqa: E402
 from voice_companion.journal.stats import ritual_stats  # noqa: E402
-from voice_companion.journal.storage import atomic_write_bytes, encode  # noqa: E402
-from voice_companion.journal.store import Journal  # noqa: E402
 
 ZONE = ZoneInfo("Europe/London")
 RITUALS = ("hug", "hug", "kiss", "evening_checkin", "evening_checkin", "quick_checkin", "date_night")

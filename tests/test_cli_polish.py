@@ -42,6 +42,7 @@ def test_help_is_written_for_users() -> None:
     assert top.returncode == 0
     assert "builds the real objects" not in top.stdout and "couple" in top.stdout
     assert "VOICE_COMPANION_PROMPTS" in top.stdout and "voice-companion run" in top.stdout
+    assert "2 an error" in top.stdout and "`mic-test` exits 3" in top.stdout  # the exit statuses, documented
     run = _cli("run", "--help")
     assert run.returncode == 0
     text = " ".join(run.stdout.split())

@@ -50,6 +50,10 @@ environment:
   XDG_DATA_HOME, XDG_CONFIG_HOME, XDG_CACHE_HOME   move the journal, the config file and the speech cache
   (`voice-companion config` shows every path in use)"""
 
+EXIT_STATUS = """exit status:
+  0 done; 2 an error (one line on standard error saying what and the fix); 130 stopped by Ctrl-C.
+  Two answers that are not errors: `mic-test` exits 3 when it heard no speech, `forget` 1 when not confirmed."""
+
 RUN_DESCRIPTION = """\
 Listen for the wake phrase and answer: hug and kiss timers, kitchen timers, guided rituals, and
 questions about the journal. Each hug, kiss and ritual is logged in the journal (what and when).
@@ -73,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voice-companion",
         description=DESCRIPTION,
-        epilog=ENVIRONMENT,
+        epilog=f"{ENVIRONMENT}\n\n{EXIT_STATUS}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"voice-companion {__version__}")

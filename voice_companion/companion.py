@@ -193,7 +193,7 @@ class Companion:
             self.activity is not None
             and heard.wake_phrase is None
             and heard.intent.name in (IntentName.ENOUGH, IntentName.CANCEL)
-            and heard.score < self.listener.thresholds.sure
+            and not heard.sure
         )
 
     def handle(self, intent: Intent, now: float) -> None:

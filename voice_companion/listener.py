@@ -277,7 +277,8 @@ class Listener:
                 _LOGGER.debug("wake rejected: %r, followed by talk that is no command", phrase)
                 return None
             score = min(score, wake_score)
-        return Heard(utterance.end_seconds, phrase, wake_end, intent, score, wake_score if phrase else None)
+        sure = score >= thresholds.sure  # as sure as a wake phrase, on this recogniser's scale
+        return Heard(utterance.end_seconds, phrase, wake_end, intent, score, wake_score if phrase else None, sure=sure)
 
 
 def _unexplained_seconds(words: Sequence[Word], utterance: Utterance, trailing: bool = True) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voice_companion.engines.base import Grammar, Word
 from voice_companion.intents import CommandLanguage, Intent, IntentName, wake_phrase_words
@@ -49,6 +49,9 @@ class Heard:
     intent: Intent | None
     score: float  # of the weakest part heard (wake phrase or command)
     wake_score: float | None = None  # of the wake phrase alone, when it was heard
+    # As sure as a wake phrase: `score` reached the listener's own `sure` threshold. The listener says so,
+    # since only it knows its scale (a bare "that's enough" must be this sure to end a ritual).
+    sure: bool = field(kw_only=True)
 
 
 @dataclass(frozen=True)

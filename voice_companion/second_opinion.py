@@ -49,5 +49,6 @@ class SecondOpinion:
         sure = other.score >= self.judge.thresholds.sure
         score = self.thresholds.sure if sure else self.thresholds.command
         if heard is None:
-            return Heard(utterance.end_seconds, None, None, other.intent, score)
-        return replace(heard, intent=other.intent, score=min(heard.score, score))
+            return Heard(utterance.end_seconds, None, None, other.intent, score, sure=score >= self.thresholds.sure)
+        score = min(heard.score, score)
+        return replace(heard, intent=other.intent, score=score, sure=score >= self.thresholds.sure)

@@ -209,7 +209,11 @@ class TextListener:
         if intent is not None and mode is Mode.SPEAKING and not has_wake and not self._barge_in(match, utterance):
             intent = None
         if not has_wake:
-            return None if intent is None else Heard(utterance.end_seconds, None, None, intent, match.score)
+            return (
+                None
+                if intent is None
+                else Heard(utterance.end_seconds, None, None, intent, match.score, sure=match.score >= th.sure)
+            )
         wake_score = wake.score
         if mode not in OPEN_MODES and self._needs_surer_wake(mode, match if intent else None, rest):
             # a penalty rather than a second threshold, so benchmarks sweeping the threshold see it too
@@ -219,7 +223,7 @@ class TextListener:
                 return None
         score = wake_score if intent is None else min(wake_score, match.score)
         wake_end = _wake_end_seconds(words, wake.words_taken, utterance)
-        return Heard(utterance.end_seconds, wake.phrase, wake_end, intent, score, wake_score)
+        return Heard(utterance.end_seconds, wake.phrase, wake_end, intent, score, wake_score, sure=score >= th.sure)
 
     def _barge_in(self, match: Match, utterance: Utterance) -> bool:
         """A bare "stop" over the device's own voice must be short and as sure as a wake phrase."""

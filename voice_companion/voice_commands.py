@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TextIO
 
 from voice_companion.config import Settings, load_settings
-from voice_companion.errors import EXIT_USER_ERROR, CompanionError
 from voice_companion.kokoro_voice import DEFAULT_VOICE, ENGLISH_VOICES, kokoro_dir, kokoro_state
 from voice_companion.phrases import FixedLine
 from voice_companion.prompt_lines import load_prompt_lines
@@ -149,13 +148,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    try:
-        if getattr(args, "voices_action", None) == "prepare":
-            return _prepare_command(args)
-        print(describe_voices(_settings(args)))
-    except CompanionError as exc:
-        print(f"voice-companion: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    if getattr(args, "voices_action", None) == "prepare":
+        return _prepare_command(args)
+    print(describe_voices(_settings(args)))
     return 0
 
 

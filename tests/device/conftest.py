@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pulse import pulse_server  # noqa: E402
 
+from voice_companion.cli import main  # noqa: E402
 from voice_companion.device import models  # noqa: E402
-from voice_companion.device.commands import add_device_commands  # noqa: E402
 
 
 @pytest.fixture
@@ -37,12 +36,9 @@ def pulse_env() -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def run_cli() -> Callable[..., int]:
-    """Run `voice-companion ARGS...` in this process through the real sub-command parsers."""
+    """Run `voice-companion ARGS...` in this process through `cli.main`: its exit status, errors printed."""
 
     def run(*argv: str) -> int:
-        parser = argparse.ArgumentParser(prog="voice-companion")
-        add_device_commands(parser.add_subparsers(dest="command", required=True))
-        args = parser.parse_args(argv)
-        return args.func(args)
+        return main(list(argv))
 
     return run

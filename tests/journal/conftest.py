@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voice_companion.journal.store import Journal
+from voice_companion.journal.sessions import Journal
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from journal_helpers import make_session
 from voice_companion.errors import CompanionError
 from voice_companion.journal.cli import add_journal_commands
 from voice_companion.journal.export import read_export
-from voice_companion.journal.store import Journal
+from voice_companion.journal.sessions import Journal
 
 ZONE = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 26, 22, 0, tzinfo=ZONE)  # Thursday evening

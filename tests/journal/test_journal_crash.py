@@ -22,11 +22,11 @@ from journal_helpers import DATA_DIR
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
+from voice_companion.journal.atomic_json import load_raw
 from voice_companion.journal.model import session_doc
 from voice_companion.journal.schema import SCHEMA_VERSION, schema_of
-from voice_companion.journal.storage import load_raw
-from voice_companion.journal.store import Journal
-from voice_companion.journal.writer import JournalWriter
+from voice_companion.journal.sessions import Journal
+from voice_companion.journal.write_queue import JournalWriter
 
 KILLS = 240
 MIGRATION_KILLS = 30

@@ -14,9 +14,9 @@ import pytest
 from voice_companion.clock import AudioClock
 from voice_companion.errors import CompanionError
 from voice_companion.events import Event, EventBus
-from voice_companion.journal.recorder import JournalRecorder
-from voice_companion.journal.store import Journal
-from voice_companion.journal.writer import JournalWriter
+from voice_companion.journal.event_recorder import JournalRecorder
+from voice_companion.journal.sessions import Journal
+from voice_companion.journal.write_queue import JournalWriter
 
 START = datetime(2026, 11, 23, 21, 0, tzinfo=timezone(timedelta(hours=1)))
 CLOCK = AudioClock(START)

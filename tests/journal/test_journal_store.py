@@ -16,7 +16,7 @@ from journal_helpers import DATA_DIR
 from voice_companion.errors import CompanionError
 from voice_companion.journal.model import session_doc
 from voice_companion.journal.schema import SCHEMA_VERSION, migrate, schema_of, with_schema
-from voice_companion.journal.store import Journal, backup_path
+from voice_companion.journal.sessions import Journal, backup_path
 
 T0 = datetime(2026, 11, 23, 21, 0, tzinfo=timezone(timedelta(hours=1)))
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0)

@@ -17,7 +17,7 @@ from voice_companion.cli import main
 from voice_companion.errors import CompanionError
 from voice_companion.journal import lock
 from voice_companion.journal.model import session_doc
-from voice_companion.journal.store import Journal
+from voice_companion.journal.sessions import Journal
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 20, 19, 30, tzinfo=timezone(timedelta(hours=1)))

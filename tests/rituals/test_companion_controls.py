@@ -89,8 +89,8 @@ def test_an_unsure_enough_in_an_answer_window_does_not_end_the_evening(companion
     companion.handle(Intent("start_ritual", {"ritual": "evening_checkin"}, "start our evening check in"), 1.0)
     wake = companion.listener.thresholds.wake
     enough = Intent("enough", {}, "that's enough")
-    companion._on_heard(Heard(20.0, None, None, enough, wake - 0.5))
+    companion._on_heard(Heard(20.0, None, None, enough, wake - 0.5, sure=False))
     assert companion.activity is not None, "a doubtful 'that's enough' without the wake phrase is ignored"
-    companion._on_heard(Heard(30.0, "hey companion", 29.0, enough, wake + 0.5, wake + 0.5))
+    companion._on_heard(Heard(30.0, "hey companion", 29.0, enough, wake + 0.5, wake + 0.5, sure=True))
     assert companion.activity is None
     assert [e.data["ritual"] for e in companion.events if e.type == "ritual_ended_early"] == ["evening_checkin"]

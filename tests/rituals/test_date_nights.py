@@ -13,8 +13,8 @@ from voice_companion.clock import AudioClock
 from voice_companion.decks import DECKS_DIR, load_decks
 from voice_companion.events import Event, EventBus
 from voice_companion.intents import Intent
-from voice_companion.journal.recorder import JournalRecorder
-from voice_companion.journal.store import Journal
+from voice_companion.journal.event_recorder import JournalRecorder
+from voice_companion.journal.sessions import Journal
 from voice_companion.rituals.starter import RitualStarter
 
 FRIDAY = datetime(2026, 11, 6, 20, 0, tzinfo=UTC)

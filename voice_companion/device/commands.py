@@ -1,36 +1,22 @@
-"""Sub-commands for living on a device: config, models, service, devices, mic-test."""
+"""Sub-commands for living on a device: config, models, service, devices, mic-test.
+
+A CompanionError is left to `cli.main`, which prints it as one line and exits with status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from voice_companion.config import Settings, load_settings
 from voice_companion.device import audio_devices, models, service
-from voice_companion.errors import EXIT_USER_ERROR, CompanionError
 from voice_companion.paths import default_config_path, user_models_dir
 from voice_companion.reminders import check_configured_reminders
 from voice_companion.settings_report import describe_settings
 
 _LOGGER = logging.getLogger(__name__)
-
-Command = Callable[[argparse.Namespace], int]
-
-
-def _one_line_errors(func: Command) -> Command:
-    @functools.wraps(func)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except CompanionError as exc:
-            print(f"voice-companion: {exc}", file=sys.stderr)
-            return EXIT_USER_ERROR  # the same as every other command
-
-    return run
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -49,19 +35,16 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-@_one_line_errors
 def cmd_config(args: argparse.Namespace) -> int:
     print(describe_settings(_settings(args), _config_path(args)))
     return 0
 
 
-@_one_line_errors
 def cmd_models_list(args: argparse.Namespace) -> int:
     print(models.describe_models(_settings(args)))
     return 0
 
 
-@_one_line_errors
 def cmd_models_download(args: argparse.Namespace) -> int:
     path = models.download_model(args.name, args.dest, sha256=args.sha256, url=args.url, stream=sys.stderr)
     print(f"model ready: {path}")
@@ -69,7 +52,6 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     return 0
 
 
-@_one_line_errors
 def cmd_models_use(args: argparse.Namespace) -> int:
     config_path = _config_path(args) or default_config_path()
     path = models.use_model(args.path, config_path)
@@ -77,7 +59,6 @@ def cmd_models_use(args: argparse.Namespace) -> int:
     return 0
 
 
-@_one_line_errors
 def cmd_service_install(args: argparse.Namespace) -> int:
     path, text = service.install_service(_config_path(args), dry_run=args.dry_run)
     if args.dry_run:
@@ -91,13 +72,11 @@ def cmd_service_install(args: argparse.Namespace) -> int:
     return 0
 
 
-@_one_line_errors
 def cmd_devices(args: argparse.Namespace) -> int:
     print(audio_devices.describe_devices())
     return 0
 
 
-@_one_line_errors
 def cmd_mic_test(args: argparse.Namespace) -> int:
     query = getattr(args, "input_device", None) or _settings(args).input_device
     device = audio_devices.resolve_device(query, "input")
@@ -139,7 +118,7 @@ def add_device_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("devices", help="list audio inputs and outputs")
     p.set_defaults(func=cmd_devices)
 
-    p = subparsers.add_parser("mic-test", help="show the microphone level and whether it hears speech")
+    p = subparsers.add_parser("mic-test", help="show the microphone level and whether it hears speech (exit status 3 if none)")
     p.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
     p.add_argument(
         "--input-device", default=argparse.SUPPRESS, metavar="NAME", help="input name, part of one, or number"

@@ -14,12 +14,12 @@ from voice_companion.arg_paths import check_not_folder
 from voice_companion.clock import now_local, parse_iso
 from voice_companion.errors import CompanionError
 from voice_companion.journal.answers import load_answer_phrases, ritual_name
+from voice_companion.journal.atomic_json import atomic_write_bytes
 from voice_companion.journal.export import FORMATS, export_text
 from voice_companion.journal.model import Session
 from voice_companion.journal.report import render_html, render_svg
+from voice_companion.journal.sessions import DAMAGED_SUFFIX, Journal
 from voice_companion.journal.stats import local_date, ritual_stats
-from voice_companion.journal.storage import atomic_write_bytes
-from voice_companion.journal.store import DAMAGED_SUFFIX, Journal
 from voice_companion.paths import default_db_path, speech_cache_dir
 
 DefaultDb = Callable[[argparse.Namespace], Path]
@@ -60,7 +60,7 @@ def add_journal_commands(subparsers: Any, default_db: DefaultDb = _default_db) -
     p.add_argument("--output", type=Path, default=None, help="file to write (default: standard output)")
     p.set_defaults(func=cmd_export)
 
-    p = subparsers.add_parser("forget", help="delete everything in the journal (asks first)")
+    p = subparsers.add_parser("forget", help="delete everything in the journal (asks first; exit status 1 if not confirmed)")
     _common(p)
     p.add_argument("--yes", action="store_true", help="do not ask; delete at once")
     p.set_defaults(func=cmd_forget)

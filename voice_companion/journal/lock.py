@@ -11,7 +11,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from voice_companion.errors import CompanionError
-from voice_companion.journal.storage import FILE_MODE, ensure_folder
+from voice_companion.journal.atomic_json import FILE_MODE, ensure_folder
 
 _LOGGER = logging.getLogger(__name__)
 

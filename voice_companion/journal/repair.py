@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from voice_companion.errors import CompanionError
-from voice_companion.journal.salvage import count_phrase, salvage_sessions
-from voice_companion.journal.schema import SCHEMA_VERSION, SESSIONS_TABLE, empty_journal, migrate, schema_of
-from voice_companion.journal.storage import (
+from voice_companion.journal.atomic_json import (
     DamagedFileError,
     atomic_write_bytes,
     encode,
     load_raw,
     remove_stale_temps,
 )
+from voice_companion.journal.salvage import count_phrase, salvage_sessions
+from voice_companion.journal.schema import SCHEMA_VERSION, SESSIONS_TABLE, empty_journal, migrate, schema_of
 
 DAMAGED_SUFFIX = ".damaged-"
 

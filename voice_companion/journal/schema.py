@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from voice_companion.clock import parse_iso
+from voice_companion.journal.atomic_json import DamagedFileError
 from voice_companion.journal.model import iso
-from voice_companion.journal.storage import DamagedFileError
 
 _LOGGER = logging.getLogger(__name__)
 

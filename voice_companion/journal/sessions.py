@@ -17,12 +17,12 @@ from tinydb.table import Document
 
 from voice_companion.clock import now_local
 from voice_companion.errors import CompanionError
+from voice_companion.journal.atomic_json import AtomicJSONStorage
 from voice_companion.journal.index import SessionIndex
 from voice_companion.journal.lock import WriterLock
 from voice_companion.journal.model import Session
 from voice_companion.journal.repair import DAMAGED_SUFFIX, backup_path, prepare_file, read_file
 from voice_companion.journal.schema import SESSIONS_TABLE, empty_journal, schema_of
-from voice_companion.journal.storage import AtomicJSONStorage
 
 __all__ = ["DAMAGED_SUFFIX", "Journal", "backup_path"]
 

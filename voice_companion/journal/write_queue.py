@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from voice_companion.errors import CompanionError
-from voice_companion.journal.store import Journal
+from voice_companion.journal.sessions import Journal
 
 _LOGGER = logging.getLogger(__name__)
 

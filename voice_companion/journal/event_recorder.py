@@ -9,8 +9,8 @@ from datetime import datetime
 from voice_companion.clock import AudioClock
 from voice_companion.events import Event
 from voice_companion.journal.model import iso, session_doc
-from voice_companion.journal.store import Journal
-from voice_companion.journal.writer import JournalWriter
+from voice_companion.journal.sessions import Journal
+from voice_companion.journal.write_queue import JournalWriter
 
 _LOGGER = logging.getLogger(__name__)
 
