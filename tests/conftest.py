@@ -16,6 +16,8 @@ import pytest
 
 from tests.scenes import SHARED_AUDIO
 from voice_companion import kokoro_voice
+from voice_companion.bench import recordings, sources
+from voice_companion.errors import CompanionError
 
 
 def _own_cache_folder() -> None:
@@ -46,8 +48,25 @@ def _own_config_folder() -> None:
     os.environ["XDG_CONFIG_HOME"] = str(folder)
 
 
+def _recordings_folder() -> None:
+    """The test processes read the real recordings where this one does: the cache folder changes below."""
+    os.environ[sources.AUDIO_ENV] = str(SHARED_AUDIO)
+
+
+_recordings_folder()
 _own_cache_folder()
 _own_config_folder()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
+    """Without ../shared/audio, the real recordings are fetched from their public sources (once, 97 MB) into
+    the user's cache folder (voice_companion/bench/recordings.py); a folder named in
+    VOICE_COMPANION_TEST_AUDIO is used as it is."""
+    if not (SHARED_AUDIO / "wake").is_dir() and SHARED_AUDIO.name == sources.FETCHED_FOLDER:
+        try:
+            recordings.fetch(SHARED_AUDIO)
+        except CompanionError as e:
+            raise pytest.UsageError(f"the real test recordings could not be fetched: {e}") from e
 
 
 @dataclass
@@ -98,7 +117,7 @@ def run_cli(tmp_path: Path, wav: Path, *extra: str, name: str = "run") -> RunRes
 def shared_audio() -> Path:
     if not SHARED_AUDIO.is_dir():
         raise RuntimeError(
-            f"{SHARED_AUDIO}: the real test recordings are not there; put them in ../shared/audio next to the"
-            " repository, or name their folder in VOICE_COMPANION_TEST_AUDIO"
+            f"{SHARED_AUDIO}: the real test recordings are not there; name their folder in"
+            " VOICE_COMPANION_TEST_AUDIO, or unset it to fetch them"
         )
     return SHARED_AUDIO

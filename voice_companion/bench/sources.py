@@ -12,7 +12,7 @@ import soxr
 
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.errors import CompanionError
-from voice_companion.paths import PROJECT_ROOT
+from voice_companion.paths import PROJECT_ROOT, cache_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,13 +37,17 @@ AUDIO_SUFFIXES = (".flac", ".wav")
 
 
 AUDIO_ENV = "VOICE_COMPANION_TEST_AUDIO"
+FETCHED_FOLDER = "test-recordings"  # in the cache folder: what recordings.fetch() fills
 
 
 def default_audio_dir() -> Path:
     """The real recordings the tests and benchmarks use: the folder VOICE_COMPANION_TEST_AUDIO names, else
-    ../shared/audio next to the repository."""
+    ../shared/audio next to the repository, else the user's cache folder, which recordings.fetch() fills."""
     named = os.environ.get(AUDIO_ENV)
-    return Path(named).resolve() if named else (PROJECT_ROOT / ".." / "shared" / "audio").resolve()
+    if named:
+        return Path(named).resolve()
+    shared = (PROJECT_ROOT / ".." / "shared" / "audio").resolve()
+    return shared if shared.is_dir() else cache_dir() / FETCHED_FOLDER
 
 
 def check_audio_dir(audio_dir: Path) -> Path:
