@@ -9,6 +9,7 @@ import pytest
 
 from tests.listening import listen
 from tests.scenes import Scene
+from voice_companion.audio import FRAME_SAMPLES, AudioChunk
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.engines.base import RecognizerFailure
 from voice_companion.hearing import make_listener
@@ -91,3 +92,47 @@ def test_a_failing_recogniser_falls_back_to_pocketsphinx_with_one_line(whisper, 
     assert len(failures) == 1
     assert [h.intent.name for h in heard if h.intent] == ["start_hug"]  # the second one, heard by pocketsphinx
     assert listener.thresholds.wake < 0  # the pocketsphinx scale from now on
+
+
+class _Spy:
+    """The real recogniser, noting how much audio each transcription was given and what it wrote."""
+
+    name = "whisper"
+
+    def __init__(self, real) -> None:
+        self.real, self.calls = real, []
+
+    def speech_probability(self, samples: np.ndarray) -> float:
+        return self.real.speech_probability(samples)
+
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None):
+        transcript = self.real.transcribe(samples, prompt)
+        self.calls.append((len(samples) / 16000, transcript.text))
+        return transcript
+
+
+def test_a_command_after_the_wake_phrase_alone_is_heard_with_the_wake_phrase_before_it(whisper):
+    """ "hey companion" ... "start a hug timer": the command is written with the wake phrase's audio before
+    it, as if said in one breath, and comes back without a second wake phrase (that one was reported)."""
+    spy = _Spy(whisper)
+    listener = make_listener(whisper, load_language(), ["hey companion"])
+    listener.recognizer = spy
+    pcm = _scene((1.0, "hey companion"), (4.0, "start a hug timer"), snr_db=20.0)
+    window = []
+
+    def mode_for(u):  # as the companion does: a window opens when a wake phrase comes alone
+        return Mode.OPEN if window and u.speech_start_seconds <= window[0] else Mode.WAKE
+
+    heard = []
+    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        h = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / 16000), mode_for)
+        if h is not None:
+            heard.append(h)
+            if h.wake_phrase is not None and h.intent is None:
+                window.append(h.t + 6.0)
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [
+        ("hey companion", None),
+        (None, "start_hug"),
+    ], spy.calls
+    (wake_seconds, _), (both_seconds, text) = spy.calls[0], spy.calls[-1]  # noqa: RUF059
+    assert both_seconds > wake_seconds + 1.0 and "companion" in text.lower()
