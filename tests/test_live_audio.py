@@ -246,14 +246,16 @@ def test_stop_spoken_over_its_own_voice_stops_it(tmp_path: Path, live, words: st
     stop.say(0.2, words)
     stop_wav = stop.write(tmp_path / "stop.wav")
     recording = tmp_path / "monitor.wav"
-    record_seconds = min(7.0, line_seconds - 1.8)  # ends while the line, unstopped, would still be going
-    recorder = threading.Thread(target=record, args=(env, record_seconds, recording))
+    record_seconds = line_seconds - 1.8  # ends while the line, unstopped, would still be going...
+    enough = threading.Event()  # ...or 3 s after the interruption was logged: quiet long enough to judge
+    recorder = threading.Thread(target=record, args=(env, record_seconds, recording), kwargs={"until": enough})
     time.sleep(max(0.0, seen + 1.5 - time.monotonic()))
     recorder.start()
     recorded_from = time.monotonic()
     time.sleep(1.0)  # the device talks alone first: the recording must show it speaking
     play_wav(env, stop_wav)
     interrupted, interrupted_seen = _wall_when(events_path, "speech_interrupted", 10)
+    threading.Timer(max(0.0, interrupted_seen + 3.0 - time.monotonic()), enough.set).start()
     recorder.join(timeout=30)
 
     assert interrupted["t"] < line["t"] + line_seconds - 2.0  # cut well short
@@ -272,10 +274,11 @@ def test_stop_spoken_over_its_own_voice_stops_it(tmp_path: Path, live, words: st
         return float(np.sqrt(np.mean(part**2))) if len(part) else 0.0
 
     assert rms(0.1, 0.9) > 300  # the device was speaking when the stop came
+    recorded_seconds = len(samples) / rate
     quiet_from = interrupted_seen - recorded_from + 0.5  # what was already in the output buffers drains
-    assert record_seconds - quiet_from > 1.5  # there is a stretch to check, inside the line's length
-    assert recorded_from + record_seconds < seen + line_seconds  # ...and the line would still be speaking
-    assert rms(quiet_from, record_seconds) < 60, "the device kept talking after it was stopped"  # speech: ~3000
+    assert recorded_seconds - quiet_from > 1.5  # there is a stretch to check, inside the line's length
+    assert recorded_from + recorded_seconds < seen + line_seconds  # ...and the line would still be speaking
+    assert rms(quiet_from, recorded_seconds) < 60, "the device kept talking after it was stopped"  # speech: ~3000
     spans = _active_spans(read_all(recording))
     print(f"\nsink quiet {spans[-1][1] - (interrupted_seen - recorded_from):+.2f} s after the interruption was logged")
     proc.send_signal(signal.SIGTERM)
