@@ -1,5 +1,5 @@
-"""Entry point for `python -m voice_companion.bench`."""
+"""Entry point for `python -m bench`."""
 
-from voice_companion.bench.cli import main
+from bench.cli import main
 
 raise SystemExit(main())

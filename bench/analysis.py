@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from voice_companion.bench import metrics
-from voice_companion.bench.corpus import command_stream_voice
+from bench import metrics
+from bench.corpus import command_stream_voice
 
 # Published miss rates at 1 false alarm per 10 h (Picovoice protocol, 10 dB SNR, six keywords).
 PUBLISHED = (

@@ -1,4 +1,4 @@
-"""Command line of the benchmark: `python -m voice_companion.bench [--quick] [...]`."""
+"""Command line of the benchmark: `python -m bench [--quick] [...]`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from voice_companion.bench import plots, report
-from voice_companion.bench.api import DEFAULT_API
-from voice_companion.bench.corpus_plans import FULL_PLAN, QUICK_PLAN
-from voice_companion.bench.sources import WAKE_FOLDERS, default_audio_dir
-from voice_companion.bench.suite import DEFAULT_CANDIDATES, Suite, SuiteSettings
+from bench import plots, report
+from bench.corpus_plans import FULL_PLAN, QUICK_PLAN
+from bench.sources import WAKE_FOLDERS, default_audio_dir
+from bench.suite import DEFAULT_CANDIDATES, Suite, SuiteSettings
 from voice_companion.errors import CompanionError
 from voice_companion.paths import PROJECT_ROOT
 
@@ -30,7 +29,7 @@ def _csv(text: str) -> tuple[str, ...]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m voice_companion.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="a small subset that runs in a few minutes")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="cache folder for streams and speech")
     p.add_argument("--audio", type=Path, default=None, help="the shared recordings (default ../shared/audio)")
@@ -40,9 +39,8 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="where benchmarks.md and the plots go (default docs/, or the work folder with --quick)",
     )
-    p.add_argument("--api", default=DEFAULT_API, help="module that provides the listener API")
-    p.add_argument("--engine", default="pocketsphinx", help="engine name passed to make_recognizer")
-    p.add_argument("--model", type=Path, default=None, help="model path passed to make_recognizer")
+    p.add_argument("--engine", default="pocketsphinx", help="the recogniser: pocketsphinx, vosk or whisper")
+    p.add_argument("--model", type=Path, default=None, help="the vosk or Whisper model folder")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
     p.add_argument("--seed", type=int, default=20240611)
     p.add_argument("--sections", type=_csv, default=SECTIONS, help=f"comma list out of {','.join(SECTIONS)}")
@@ -120,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
                 work_dir=args.work,
                 audio_dir=args.audio or default_audio_dir(),
                 plan=plan,
-                api=args.api,
                 engine=args.engine,
                 model=args.model,
                 seed=args.seed,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from tests.scenes import RATE, active_power, noise, recording, speak
+from bench.scenes import RATE, active_power, noise, recording, speak
 from voice_companion.app import assemble
 from voice_companion.audio import AudioChunk, float_to_int16
 from voice_companion.clock import AudioClock

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import sources
+from bench.corpus_plans import CorpusPlan
+from bench.kokoro_speech import NATURAL_WPM, KokoroSpeech, is_kokoro_voice, kokoro_available
+from bench.mixing import NoiseBank, has_speech
+from bench.streams import Item, StreamInfo, build_stream, interleave, load_info, save_stream
+from bench.synth import SPEEDS_WPM, VOICES, Synthesizer, Voice
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import sources
-from voice_companion.bench.corpus_plans import CorpusPlan
-from voice_companion.bench.kokoro_speech import NATURAL_WPM, KokoroSpeech, is_kokoro_voice, kokoro_available
-from voice_companion.bench.mixing import NoiseBank, has_speech
-from voice_companion.bench.streams import Item, StreamInfo, build_stream, interleave, load_info, save_stream
-from voice_companion.bench.synth import SPEEDS_WPM, VOICES, Synthesizer, Voice
 from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)

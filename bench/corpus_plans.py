@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voice_companion.bench import sources
-from voice_companion.bench.synth import SPEEDS_WPM, VOICES
+from bench import sources
+from bench.synth import SPEEDS_WPM, VOICES
 from voice_companion.kokoro_voice import ENGLISH_VOICES
 
 

@@ -1,6 +1,6 @@
 """How fast is the journal with ten years of daily use? Prints figures; asserts nothing.
 
-    python bench/journal_speed.py [--sessions 20000] [--rounds 20]
+    python -m bench.journal_speed [--sessions 20000] [--rounds 20]
 
 Builds a journal file of N sessions (about 5 a day), then measures: opening it, recording a
 session through the event recorder (what the audio thread pays, and the time until it is on
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -20,18 +19,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from voice_companion.clock import AudioClock  # noqa: E402
-from voice_companion.events import Event  # noqa: E402
-from voice_companion.journal.answers import answer, load_answer_phrases  # noqa: E402
-from voice_companion.journal.atomic_json import atomic_write_bytes, encode  # noqa: E402
-from voice_companion.journal.event_recorder import JournalRecorder  # noqa: E402
-from voice_companion.journal.model import session_doc  # noqa: E402
-from voice_companion.journal.report import render_svg  # noqa: E402
-from voice_companion.journal.schema import SESSIONS_TABLE, empty_journal  # noqa: E402
-from voice_companion.journal.sessions import Journal  # noqa: E402
-from voice_companion.journal.stats import ritual_stats  # noqa: E402
+from voice_companion.clock import AudioClock
+from voice_companion.events import Question, RitualCompleted, RitualStarted, RitualStep
+from voice_companion.journal.answers import answer, load_answer_phrases
+from voice_companion.journal.atomic_json import atomic_write_bytes, encode
+from voice_companion.journal.event_recorder import JournalRecorder
+from voice_companion.journal.model import session_doc
+from voice_companion.journal.report import render_svg
+from voice_companion.journal.schema import SESSIONS_TABLE, empty_journal
+from voice_companion.journal.sessions import Journal
+from voice_companion.journal.stats import ritual_stats
 
 ZONE = ZoneInfo("Europe/London")
 RITUALS = ("hug", "hug", "kiss", "evening_checkin", "evening_checkin", "quick_checkin", "date_night")
@@ -83,12 +80,12 @@ def main() -> int:
         recorder = JournalRecorder(journal, AudioClock(now))
         for r in range(args.rounds):
             events = [
-                Event(r * 100.0, "ritual_started", {"ritual": "date_night", "steps_total": 3}),
-                Event(r * 100.0 + 5, "question", {"deck": "light", "id": f"light-{r:02d}"}),
-                Event(r * 100.0 + 30, "ritual_step", {"ritual": "date_night", "step": 1}),
-                Event(r * 100.0 + 35, "question", {"deck": "light", "id": f"light-{r + 1:02d}"}),
-                Event(r * 100.0 + 60, "ritual_step", {"ritual": "date_night", "step": 2}),
-                Event(r * 100.0 + 90, "ritual_completed", {"ritual": "date_night"}),
+                RitualStarted(r * 100.0, "date_night", steps_total=3),
+                Question(r * 100.0 + 5, "light", f"light-{r:02d}"),
+                RitualStep(r * 100.0 + 30, "date_night", "first"),
+                Question(r * 100.0 + 35, "light", f"light-{r + 1:02d}"),
+                RitualStep(r * 100.0 + 60, "date_night", "second"),
+                RitualCompleted(r * 100.0 + 90, "date_night"),
             ]
             start = time.perf_counter()
             for event in events:

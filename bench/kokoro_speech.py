@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from bench.synth import Voice, trim_silence
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench.synth import Voice, trim_silence
 from voice_companion.errors import CompanionError
 from voice_companion.kokoro_voice import ENGLISH_VOICES, MODEL_SHA256, KokoroVoice, find_kokoro
 

@@ -1,6 +1,6 @@
 """Listening v2 benchmark (issue 21): commands in voices never tuned on, unrelated talk, speed and size.
 
-    python bench/listening_v2.py [--engine whisper|pocketsphinx] [--quick] [--kokoro-voices 28] [--snrs 10,5,clean]
+    python -m bench.listening_v2 [--engine whisper|pocketsphinx] [--quick] [--kokoro-voices 28] [--snrs 10,5,clean]
                                  [--phrasings 16] [--seed 1] [--work DIR] [--out results.json]
 
 Commands: each voice (Kokoro and the main benchmark's espeak-ng voices) says its own seeded sample of the
@@ -27,18 +27,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.v2_corpus import ESPEAK_VOICES, Clip, Material, command_plan, kokoro_voices  # noqa: E402
-from voice_companion.audio import SAMPLE_RATE, AudioChunk  # noqa: E402
-from voice_companion.bench.kokoro_speech import kokoro_available  # noqa: E402
-from voice_companion.bench.resources import status_mb  # noqa: E402
-from voice_companion.bench.sources import default_audio_dir  # noqa: E402
-from voice_companion.detect import build_recognizer, load_language  # noqa: E402
-from voice_companion.hearing import make_listener  # noqa: E402
-from voice_companion.modes import Mode  # noqa: E402
-from voice_companion.segmenter import FRAME_SAMPLES  # noqa: E402
+from bench.kokoro_speech import kokoro_available
+from bench.resources import status_mb
+from bench.sources import default_audio_dir
+from bench.v2_corpus import ESPEAK_VOICES, Clip, Material, command_plan, kokoro_voices
+from voice_companion.audio import SAMPLE_RATE, AudioChunk
+from voice_companion.detect import build_recognizer, load_language
+from voice_companion.hearing import make_listener
+from voice_companion.modes import Mode
+from voice_companion.paths import PROJECT_ROOT
+from voice_companion.segmenter import FRAME_SAMPLES
 
 WINDOW_SECONDS = 6.0  # the companion's listening window after a bare wake phrase
 DEFAULT_WORK = Path.home() / ".cache" / "voice-companion-bench"
@@ -226,7 +224,8 @@ def main() -> None:
             material.synthesize_all(voice, plan)
         return
     # Synthesis runs in a child process, so Kokoro's memory is not counted in this one's RSS.
-    subprocess.run([sys.executable, __file__, *sys.argv[1:], "--synth-only"], check=True)
+    synth = [sys.executable, "-m", "bench.listening_v2", *sys.argv[1:], "--synth-only"]
+    subprocess.run(synth, check=True, cwd=PROJECT_ROOT)
     said = Transcripts()
     text_log = logging.getLogger("voice_companion.text_listener")
     text_log.setLevel(logging.DEBUG)
@@ -235,7 +234,8 @@ def main() -> None:
     warnings.setLevel(logging.WARNING)
     for handler in (said, warnings):
         text_log.addHandler(handler)
-    version = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    describe = ["git", "describe", "--always", "--dirty"]
+    version = subprocess.run(describe, cwd=PROJECT_ROOT, capture_output=True, text=True)
     args.code = version.stdout.strip() or "?"  # the listener changes often: say which one this was
     rss, t0 = {"after start-up": rss_mb()}, time.perf_counter()
     recognizer = build_recognizer(args.engine)

@@ -1,8 +1,8 @@
 """Live latency: from the end of a spoken command to the first sound of the reply, on a real sound server.
 
-    python bench/live_latency.py [--repeats 3] [--cold]
+    python -m bench.live_latency [--repeats 3] [--cold]
 
-Starts a private PulseAudio server with a null sink (tests/pulse.py), builds the real `run` app in this
+Starts a private PulseAudio server with a null sink (bench/pulse.py), builds the real `run` app in this
 process (microphone and speaker through sounddevice, echo cancelling on), plays espeak-ng commands into
 the sink, records the sink, and prints for each reply:
 
@@ -29,11 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.pulse import play_wav, pulse_server, record, sounddevice_in  # noqa: E402
-from tests.scenes import Scene  # noqa: E402
+from bench.pulse import play_wav, pulse_server, record, sounddevice_in
+from bench.scenes import Scene
 
 RATE = 16000
 COMMANDS = ("hey companion, how much time is left", "hey companion, what can you do")

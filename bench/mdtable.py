@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from voice_companion.bench import metrics
+from bench import metrics
 
 
 def pct(x: float) -> str:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from voice_companion.bench.streams import Segment
+from bench.streams import Segment
 
 # A wake detection (timed at the end of the phrase) counts for a clip when it falls within the clip, give
 # or take these margins; anything else is a false alarm, including the phrase found in the next utterance.

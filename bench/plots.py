@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from voice_companion.bench import analysis, metrics
+from bench import analysis, metrics
 
 _LOGGER = logging.getLogger(__name__)
 

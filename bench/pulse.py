@@ -1,4 +1,4 @@
-"""A private PulseAudio server with a null sink, for tests that need real audio devices without hardware.
+"""A private PulseAudio server with a null sink: real audio devices without hardware, for tests and benchmarks.
 
 How it fits together:
 
@@ -24,7 +24,7 @@ sounddevice). Works as root (pulseaudio warns about it on stderr; that is harmle
 
 Example::
 
-    from tests.pulse import pulse_server, play_wav, sounddevice_in
+    from bench.pulse import play_wav, pulse_server, sounddevice_in
 
     def test_something(tmp_path):
         with pulse_server() as env, sounddevice_in(env) as sd:
@@ -44,8 +44,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 SINK = "vsink"
 SOURCE = f"{SINK}.monitor"
@@ -90,7 +88,9 @@ def _alive(pid: int) -> bool:
 def pulse_server(rate: int = RATE) -> Iterator[dict[str, str]]:
     """Start a private PulseAudio daemon with a null sink; yield the environment that reaches it."""
     if not pulse_available():
-        pytest.fail("PulseAudio is not installed: apt-get install -y pulseaudio pulseaudio-utils libasound2-plugins")
+        raise RuntimeError(
+            "PulseAudio is not installed: apt-get install -y pulseaudio pulseaudio-utils libasound2-plugins"
+        )
     root = Path(tempfile.mkdtemp(prefix="vc-pulse-"))
     runtime = root / "pulse"
     runtime.mkdir(mode=0o700)
@@ -188,13 +188,6 @@ def _stop(env: dict[str, str], pid: int | None) -> None:
         time.sleep(0.02)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def pulse_env() -> Iterator[dict[str, str]]:
-    """A fresh private PulseAudio server for one test; the value is its environment dict."""
-    with pulse_server() as env:
-        yield env
 
 
 @contextmanager

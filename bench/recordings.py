@@ -28,9 +28,8 @@ import soxr
 
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.errors import CompanionError
-from voice_companion.paths import PROJECT_ROOT
 
-MANIFEST = PROJECT_ROOT / "bench" / "recordings.csv"
+MANIFEST = Path(__file__).resolve().parent / "recordings.csv"
 URL_ENV = "VOICE_COMPANION_RECORDINGS_URL"  # a mirror of every source (the download tests serve one locally)
 _GITHUB = "https://raw.githubusercontent.com"
 AUDIO_SUFFIXES = (".wav", ".flac", ".raw", ".g722")
@@ -215,7 +214,7 @@ def fetch(
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    from voice_companion.bench.sources import default_audio_dir
+    from bench.sources import default_audio_dir
 
     parser = argparse.ArgumentParser(prog="recordings", description="Fetch the real test recordings.")
     parser.add_argument("folder", nargs="?", type=Path, help="where to (default: the user's cache folder)")

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from bench import mixing
+from bench.streams import Item, StreamInfo, build_stream, save_stream
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import mixing
-from voice_companion.bench.streams import Item, StreamInfo, build_stream, save_stream
 from voice_companion.paths import PROJECT_ROOT
 
 _LOGGER = logging.getLogger(__name__)

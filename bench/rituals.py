@@ -1,6 +1,6 @@
 """Ritual benchmark: scripted couples through whole evening check-ins, counting what a couple would notice.
 
-    python bench/rituals.py [--runs 8] [--snr 10 --snr 20]
+    python -m bench.rituals [--runs 8] [--snr 10 --snr 20]
 
 Each run is a full evening check-in (phones away, eight shares and responses, the support question, the
 hug) spoken by espeak-ng voices in kitchen noise, with real recorded speech as the partners' talk, fed to
@@ -12,15 +12,11 @@ for another command, and commands or wake-ups during the partners' talk. Prints 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.rituals.scripts import TALK, VOICES, conversation  # noqa: E402
+from bench.couple_scripts import TALK, VOICES, conversation
 
 TURNS = ("high_first", "respond_high_first", "high_second", "respond_high_second", "low_first",
          "respond_low_first", "low_second", "respond_low_second", "support")  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import resource
 import time
@@ -12,15 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.metrics import Scored
+from bench.streams import chunks_of, load_samples
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.bench.api import default_threshold, load_api
-from voice_companion.bench.metrics import Scored
-from voice_companion.bench.streams import chunks_of, load_samples
+from voice_companion.detect import (
+    CommandHit,
+    Detection,
+    build_recognizer,
+    detect_wake,
+    recognize_commands,
+    thresholds_of,
+)
 from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)
 
 MODES = ("wake", "commands")
+# Run the listener with everything let through, then sweep thresholds over the reported scores.
+PERMISSIVE_THRESHOLD = -math.inf
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,6 @@ class Job:
     mode: str
     stream_dir: Path
     wake_phrases: tuple[str, ...]
-    api: str
     engine: str = "pocketsphinx"
     model: Path | None = None
     threshold: float | None = None
@@ -75,39 +84,28 @@ class _Timed:
             yield chunk
 
 
-def _label(hit: Any) -> str:
-    value = getattr(hit, "phrase", None)
-    if value is None:
-        value = getattr(hit, "intent", "")
-    return value if isinstance(value, str) else str(getattr(value, "name", value))
-
-
 def run_job(job: Job) -> JobResult:
     """Build the recognizer, stream the audio through the listener, collect what it reports."""
-    api = load_api(job.api)
     setup_start = time.perf_counter()
-    recognizer = api.recognizer(job.engine, job.model, list(job.wake_phrases))
+    recognizer = build_recognizer(job.engine, job.model)
     setup = time.perf_counter() - setup_start
-    default = default_threshold(recognizer, job.mode)
+    own = thresholds_of(recognizer)
+    default = own.wake if job.mode == "wake" else own.command
     samples = load_samples(job.stream_dir, job.stream)
     timed = _Timed(chunks_of(samples))
-    kwargs: dict[str, Any] = {}
-    if job.threshold is not None:
-        kwargs["threshold"] = job.threshold
+    results: Iterator[Detection] | Iterator[CommandHit]
     if job.mode == "wake":
-        results = api.detect_wake(timed, recognizer, list(job.wake_phrases), **kwargs)
+        results = detect_wake(timed, recognizer, list(job.wake_phrases), threshold=job.threshold)
     else:
-        if not api.accepts("recognize_commands", "threshold"):
-            kwargs.pop("threshold", None)
-        results = api.recognize_commands(timed, recognizer, **kwargs)
+        results = recognize_commands(timed, recognizer, threshold=job.threshold)
     found: list[Scored] = []
     error = None
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     try:
         for hit in results:
             now = time.perf_counter()
-            text = str(getattr(hit, "text", "") or "")
-            found.append(Scored(float(hit.t), _label(hit), float(hit.score), text, now - timed.handed_at))
+            label, text = (hit.phrase, "") if isinstance(hit, Detection) else (hit.intent, hit.text)
+            found.append(Scored(float(hit.t), label, float(hit.score), text, now - timed.handed_at))
     except CompanionError as exc:  # e.g. a wake phrase the model cannot spell: report it, run the rest
         _LOGGER.warning("%s: %s", job.stream, exc)
         error = str(exc)

@@ -1,4 +1,4 @@
-"""Scripted test audio: espeak-ng speech placed on a timeline, mixed with real kitchen noise."""
+"""Scripted audio for tests and benchmarks: espeak-ng speech placed on a timeline, mixed with real kitchen noise."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from voice_companion.bench.sources import default_audio_dir
+from bench.sources import default_audio_dir
 
 RATE = 16000
 SHARED_AUDIO = default_audio_dir()  # VOICE_COMPANION_TEST_AUDIO, else ../shared/audio

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from voice_companion.bench import analysis
-from voice_companion.bench.analysis import snr_name
-from voice_companion.bench.mdtable import pct, table, thr
+from bench import analysis
+from bench.analysis import snr_name
+from bench.mdtable import pct, table, thr
 
 
 def commands_section(results: dict[str, Any]) -> list[str]:
@@ -158,14 +158,14 @@ def conditions_section(results: dict[str, Any]) -> list[str]:
     return [
         "## Conditions",
         "",
-        f"- Run: {meta['mode']} mode, {meta['date']}, listener `{meta['api']}`, engine `{meta['engine']}`, "
+        f"- Run: {meta['mode']} mode, {meta['date']}, engine `{meta['engine']}`, "
         f"seed {meta['seed']}, {meta['machine']}, {meta['cpus']} CPUs, "
         f"pocketsphinx {meta['pocketsphinx']}; "
         f"took {t.get('total', 0) / 60:.1f} min (decoding {t.get('decode', 0) / 60:.1f} min).",
         "- Wake streams: for each keyword folder of the shared real recordings, the clips spread evenly "
         "between background utterances with 0.5-2 s gaps. Background: every real non-wake recording "
         "(near-miss phrases, telephone prompts, CMU test sentences, digits) and the everyday prose of "
-        "`bench/corpus/background.txt` spoken by espeak-ng in 3 voice/speed pairs per paragraph. "
+        "`bench/texts/background.txt` spoken by espeak-ng in 3 voice/speed pairs per paragraph. "
         f"Keywords: {', '.join(plan['wake_folders'])}; clips per keyword: "
         f"{', '.join(str(c or 'all') for c in plan['clips_per_keyword'])} (by noise level); background speech "
         f"per keyword stream: {caps}.",
@@ -177,7 +177,7 @@ def conditions_section(results: dict[str, Any]) -> list[str]:
         f"- Commands: each phrasing in {len(plan['command_voices'])} espeak-ng voices x "
         f"{len(plan['command_speeds_wpm'])} speeds ({', '.join(map(str, plan['command_speeds_wpm']))} wpm) at "
         f"{', '.join(analysis.snr_name(s) for s in plan['command_all_speeds_at_db'])}, the middle speed only in "
-        f"the other conditions; 1-1.5 s apart; unrelated sentences from `bench/corpus/unrelated.txt`, "
+        f"the other conditions; 1-1.5 s apart; unrelated sentences from `bench/texts/unrelated.txt`, "
         f"{plan['unrelated_renderings']} voice/speed pair(s) each. A command counts for the utterance it "
         "falls in (0.3 s before it to 3 s after it); the first report decides.",
         "- CPU share = process CPU time / audio time while the listener runs on a stored stream; peak memory "

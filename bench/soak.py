@@ -1,6 +1,6 @@
 """Soak run: hours of kitchen audio with speech and a hug every half hour, through `run` in file mode.
 
-    python bench/soak.py [--hours 8] [--work DIR]
+    python -m bench.soak [--hours 8] [--work DIR]
 
 Writes a long FLAC (noise, real background speech from ../shared/audio, an espeak-ng "hey companion,
 start a hug timer" every 30 minutes), runs `voice-companion run --input` on it, samples the process's
@@ -22,11 +22,9 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.scenes import SHARED_AUDIO, SOAK_BLOCK_SECONDS, recording, soak_room, soak_room_sample, speak  # noqa: E402
-from voice_companion.bench.resources import status_mb  # noqa: E402
+from bench.resources import status_mb
+from bench.scenes import SHARED_AUDIO, SOAK_BLOCK_SECONDS, recording, soak_room, soak_room_sample, speak
+from voice_companion.paths import PROJECT_ROOT
 
 RATE = 16000
 BLOCK_SECONDS = SOAK_BLOCK_SECONDS
@@ -79,7 +77,7 @@ def main() -> int:
            "--start-at", "2026-11-20T18:00:00+00:00", "--seed", "1"]  # fmt: skip
     t0 = time.monotonic()
     with (work / "stderr.txt").open("w") as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=err)
         samples: list[tuple[float, float]] = []
         while proc.poll() is None:
             rss = status_mb(proc.pid, "VmRSS")

@@ -1,4 +1,4 @@
-"""Where the benchmark's material lives: shared real recordings and the corpus text files."""
+"""Where the benchmark's material lives: shared real recordings and the texts in bench/texts/."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from voice_companion.paths import PROJECT_ROOT, cache_dir
 
 _LOGGER = logging.getLogger(__name__)
 
-CORPUS_DIR = PROJECT_ROOT / "bench" / "corpus"
-BACKGROUND_TEXT = CORPUS_DIR / "background.txt"
-UNRELATED_TEXT = CORPUS_DIR / "unrelated.txt"
+TEXTS_DIR = Path(__file__).resolve().parent / "texts"
+BACKGROUND_TEXT = TEXTS_DIR / "background.txt"
+UNRELATED_TEXT = TEXTS_DIR / "unrelated.txt"
 
 # Wake-word folders and the phrase said in them (computer_mycroft holds plain "computer").
 WAKE_FOLDERS: dict[str, str] = {

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import mixing
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.bench import mixing
 from voice_companion.errors import CompanionError
 
 _LOGGER = logging.getLogger(__name__)

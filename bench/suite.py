@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import platform
+import random
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -15,18 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from bench import metrics, resources
+from bench.corpus import Corpus, snr_label
+from bench.corpus_plans import CorpusPlan
+from bench.runner import PERMISSIVE_THRESHOLD, Job, JobResult, run_job, run_jobs
+from bench.streams import StreamInfo, load_samples
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import metrics, resources
-from voice_companion.bench.api import PERMISSIVE_THRESHOLD, load_api, product_phrasings
-from voice_companion.bench.corpus import Corpus, snr_label
-from voice_companion.bench.corpus_plans import CorpusPlan
-from voice_companion.bench.runner import Job, JobResult, run_job, run_jobs
-from voice_companion.bench.streams import StreamInfo, load_samples
+from voice_companion.detect import load_language
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_CANDIDATES = ("hey companion", "okay companion", "hello companion", "hey kitchen", "hey juniper")
 CANDIDATE_FA_SNR_DB = 10.0
+PHRASINGS_SOURCE = "CommandLanguage.sample_phrasings() on prompts/commands.toml"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,6 @@ class SuiteSettings:
     work_dir: Path
     audio_dir: Path
     plan: CorpusPlan
-    api: str
     engine: str
     model: Path | None
     seed: int
@@ -96,18 +97,16 @@ class Suite:
             mode,
             self.corpus.stream_dir,
             phrases,
-            self.s.api,
             self.s.engine,
             self.s.model,
             threshold,
         )
 
     def run(self) -> dict[str, Any]:
-        load_api(self.s.api)  # fail early and clearly if the listener is missing
         t0 = time.perf_counter()
         plan = self.s.plan
         self.corpus.check_background_free_of([*self.s.candidates, *self._keyword_phrases()])
-        phrasings, phrasing_source = product_phrasings(self.s.seed, plan.phrasings_per_slot)
+        phrasings = load_language().sample_phrasings(random.Random(self.s.seed), per_slot=plan.phrasings_per_slot)
         jobs: dict[str, Job] = {}
         wake_infos: list[tuple[str, StreamInfo]] = []
         if "wake" in self.s.sections:
@@ -158,7 +157,7 @@ class Suite:
         decoded = run_jobs([jobs[h] for h in handles], self.s.workers, progress)
         results = dict(zip(handles, decoded, strict=True))
         self.timings["decode"] = time.perf_counter() - t1
-        out: dict[str, Any] = {"meta": self._meta(phrasing_source, len(phrasings))}
+        out: dict[str, Any] = {"meta": self._meta(len(phrasings))}
         out["wake"] = [
             {"folder": folder, **_wake_entry(info, results[info.name], info.of_kind("wake")[0].text)}
             for folder, info in wake_infos
@@ -174,7 +173,7 @@ class Suite:
         return out
 
     def _keyword_phrases(self) -> list[str]:
-        from voice_companion.bench.sources import WAKE_FOLDERS
+        from bench.sources import WAKE_FOLDERS
 
         return sorted(set(WAKE_FOLDERS.values()))
 
@@ -253,7 +252,7 @@ class Suite:
             out["cli"] = {"error": str(exc)}
         return out
 
-    def _meta(self, phrasing_source: str, n_phrasings: int) -> dict[str, Any]:
+    def _meta(self, n_phrasings: int) -> dict[str, Any]:
         try:
             ps_version = importlib.metadata.version("pocketsphinx")
         except importlib.metadata.PackageNotFoundError:
@@ -261,12 +260,11 @@ class Suite:
         return {
             "mode": self.s.mode,
             "date": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "api": self.s.api,
             "engine": self.s.engine,
             "seed": self.s.seed,
             "default_wake": self.s.default_wake,
             "plan": asdict(self.s.plan),
-            "phrasings_source": phrasing_source,
+            "phrasings_source": PHRASINGS_SOURCE,
             "n_phrasings": n_phrasings,
             "machine": f"{platform.machine()}, Python {platform.python_version()}",
             "cpus": os.cpu_count(),

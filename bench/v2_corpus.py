@@ -1,4 +1,4 @@
-"""Clips for bench/listening_v2.py: commands in Kokoro and espeak-ng voices, real unrelated talk, kitchen noise."""
+"""Clips for bench.listening_v2: commands in Kokoro and espeak-ng voices, real unrelated talk, kitchen noise."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import sources
-from voice_companion.bench.kokoro_speech import NATURAL_WPM, KokoroSpeech, is_kokoro_voice
-from voice_companion.bench.mixing import (
+from bench import sources
+from bench.kokoro_speech import NATURAL_WPM, KokoroSpeech, is_kokoro_voice
+from bench.mixing import (
     FRAME_SECONDS,
     LOUD_PERCENTILE,
     SPEECH_LEVEL_DBFS,
@@ -26,7 +25,8 @@ from voice_companion.bench.mixing import (
     scale_to_level,
     to_int16,
 )
-from voice_companion.bench.synth import VOICES, Synthesizer, Voice
+from bench.synth import VOICES, Synthesizer, Voice
+from voice_companion.audio import SAMPLE_RATE
 from voice_companion.intents import CommandLanguage, Intent
 from voice_companion.kokoro_voice import ENGLISH_VOICES
 
@@ -83,7 +83,7 @@ class Material:
     def __init__(self, work: Path, audio_dir: Path, seed: int) -> None:
         self.audio_dir = audio_dir
         self.seed = seed
-        self.espeak = Synthesizer(work / "tts")  # the same caches as `python -m voice_companion.bench`
+        self.espeak = Synthesizer(work / "tts")  # the same caches as `python -m bench`
         self.kokoro = KokoroSpeech(work / "tts" / "kokoro")
 
     @cached_property

@@ -1,9 +1,9 @@
 """The device's voice against its targets: how much of it a recogniser writes back, how soon a reply
 sounds, and the memory of a companion holding both neural models. Prints figures; asserts nothing.
 
-    python bench/voice.py                       # the natural voice (voice = "auto"), against the targets
-    python bench/voice.py --compare             # Kokoro voices and Piper's joe side by side (one process each)
-    python bench/voice.py --voice kokoro:bm_george
+    python -m bench.voice                       # the natural voice (voice = "auto"), against the targets
+    python -m bench.voice --compare             # Kokoro voices and Piper's joe side by side (one process each)
+    python -m bench.voice --voice kokoro:bm_george
 
 - intelligible: the Whisper recogniser (tiny.en) transcribes 50 lines of prompts/ (rituals, decks,
   phrases.toml; names filled in) as the companion speaks them; the share of their words written back
@@ -31,11 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from voice_companion.numbers import number_words  # noqa: E402
-from voice_companion.phrases import FixedLine  # noqa: E402
+from voice_companion.numbers import number_words
+from voice_companion.paths import PROJECT_ROOT
+from voice_companion.phrases import FixedLine
 
 SAMPLE_RATE = 16000
 LINES = 50
@@ -188,7 +186,8 @@ def _timed(call) -> float:  # noqa: ANN001
 
 
 def _run_child(spec: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, __file__, "--voice", spec, "--json"], capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "bench.voice", "--voice", spec, "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT)
     if proc.returncode != 0:
         return {"voice": spec, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])

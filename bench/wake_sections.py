@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from voice_companion.bench import analysis
-from voice_companion.bench.analysis import snr_name
-from voice_companion.bench.mdtable import pct, table, thr
+from bench import analysis
+from bench.analysis import snr_name
+from bench.mdtable import pct, table, thr
 
 WAKE_HEADER = [
     "keyword",

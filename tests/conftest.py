@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenes import SHARED_AUDIO
+from bench import recordings, sources
+from bench.scenes import SHARED_AUDIO
 from voice_companion import kokoro_voice
-from voice_companion.bench import recordings, sources
 from voice_companion.errors import CompanionError
 
 
@@ -60,7 +60,7 @@ _own_config_folder()
 
 def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
     """Without ../shared/audio, the real recordings are fetched from their public sources (once, 97 MB) into
-    the user's cache folder (voice_companion/bench/recordings.py); a folder named in
+    the user's cache folder (bench/recordings.py); a folder named in
     VOICE_COMPANION_TEST_AUDIO is used as it is."""
     if not (SHARED_AUDIO / "wake").is_dir() and SHARED_AUDIO.name == sources.FETCHED_FOLDER:
         try:

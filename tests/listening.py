@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tests.scenes import RATE
+from bench.scenes import RATE
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import Hypothesis, Stream
 from voice_companion.listener import Listener

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.scenes import Scene
 from tests.conftest import run_cli
-from tests.scenes import Scene
 from voice_companion.journal import Journal, session_doc
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.scenes import Scene
+from bench.scenes import Scene
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.scenes import Scene
 from tests.listening import utterances
-from tests.scenes import Scene
 from voice_companion.audio import AudioChunk, Rechunker
 from voice_companion.audio_files import WavTimeline, read_all
 from voice_companion.companion import Companion

@@ -8,8 +8,8 @@ import functools
 import numpy as np
 import pytest
 
+from bench.scenes import active_power, recording
 from tests.natural import require_kokoro
-from tests.scenes import active_power, recording
 from voice_companion.audio import float_to_int16, int16_to_float
 from voice_companion.echo import EchoCanceller, EchoSettings, find_delay
 from voice_companion.playback import PlaybackReference, StreamAlignment

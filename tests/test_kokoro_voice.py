@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench import corpus, corpus_plans
+from bench.kokoro_speech import KokoroSpeech, kokoro_available
+from bench.synth import Voice
 from voice_companion import kokoro_voice
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import corpus, corpus_plans
-from voice_companion.bench.kokoro_speech import KokoroSpeech, kokoro_available
-from voice_companion.bench.synth import Voice
 from voice_companion.errors import CompanionError
 from voice_companion.kokoro_voice import KokoroVoice, find_kokoro, installed_parts, prepare
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from voice_companion.detect import load_language
 from voice_companion.engines.grammar import validate_vosk_grammar
 from voice_companion.errors import CompanionError
-from voice_companion.events import Event
+from voice_companion.events import Event, Listening, RitualStarted, Wake
 from voice_companion.intents import CommandLanguage, IntentName
 from voice_companion.numbers import number_words, parse_duration, parse_number, spoken_duration
 from voice_companion.paths import PROMPTS_DIR
@@ -132,10 +131,15 @@ def test_malformed_vosk_grammar_is_refused(text: str) -> None:
 
 
 def test_event_json() -> None:
-    line = Event(1.23456, "wake", {"phrase": "hey companion"}).to_json()
-    assert json.loads(line) == {"t": 1.2346, "type": "wake", "phrase": "hey companion"}
-    with pytest.raises(ValueError):
-        Event(0.0, "no_such_event")
+    """The --events line: t rounded, the type, then the fields in order; a timer's start has no steps."""
+    assert Wake(1.23456, "hey companion").to_json() == '{"t": 1.2346, "type": "wake", "phrase": "hey companion"}'
+    assert RitualStarted(2.0, "hug").to_json() == '{"t": 2.0, "type": "ritual_started", "ritual": "hug"}'
+    started = RitualStarted(2.0, "date_night", 3).to_json()
+    assert started == '{"t": 2.0, "type": "ritual_started", "ritual": "date_night", "steps_total": 3}'
+    listening = Listening(0.0, "vosk", ("hey companion", "hé toi")).to_json()
+    assert listening == '{"t": 0.0, "type": "listening", "engine": "vosk", "wake": ["hey companion", "hé toi"]}'
+    kinds = [kind.type for kind in Event.__subclasses__()]
+    assert len(kinds) == len(set(kinds)), "every kind has its own type name"
 
 
 def _utterance_with_speech(start_seconds: float, end_seconds: float):  # noqa: ANN202

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from tests.scenes import Scene
+from bench.scenes import Scene
 
 ROOT = Path(__file__).resolve().parents[1]
 

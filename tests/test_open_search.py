@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from bench.scenes import Scene
 from tests.listening import listen
-from tests.scenes import Scene
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer

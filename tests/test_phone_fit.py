@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from pocketsphinx import get_model_path
 
-from tests.scenes import SHARED_AUDIO, speak
+from bench.scenes import SHARED_AUDIO, speak
+from bench.sources import read_audio, wake_clips
+from bench.streams import chunks_of
 from voice_companion.audio import float_to_int16
-from voice_companion.bench.sources import read_audio, wake_clips
-from voice_companion.bench.streams import chunks_of
 from voice_companion.detect import build_recognizer, recognize_commands
 from voice_companion.engines.pocketsphinx_align import (
     MEAN_WEIGHT,

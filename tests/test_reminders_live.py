@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.scenes import Scene
 from tests.conftest import TEST_VOICE, run_cli
-from tests.scenes import Scene
 
 CONFIG = f"""
 voice = "{TEST_VOICE}"

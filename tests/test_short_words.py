@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.scenes import Scene
 from tests.listening import listen, utterances
-from tests.scenes import Scene
 from voice_companion import listener as listening_module
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language

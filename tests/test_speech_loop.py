@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.scenes import Scene
 from tests.conftest import run_cli
 from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
-from tests.scenes import Scene
 from voice_companion.audio_files import read_all
 
 HUG_VOICES = [("en-us", 160, 20), ("en-gb-x-rp", 160, 20), ("en-us-nyc", 160, 10)]

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 import voice_companion.listener as listener_module
+from bench.scenes import RATE, Scene, recording, speak
 from tests.listening import listen, stream_in_frames, utterances
-from tests.scenes import RATE, Scene, recording, speak
 from voice_companion.audio import AudioChunk, float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.listening import listen
-from tests.scenes import Scene
+from bench.scenes import Scene
 from voice_companion.audio import FRAME_SAMPLES, AudioChunk
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.engines.base import RecognizerFailure

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.scenes import Scene, speak
 from tests.listening import stream_in_frames
-from tests.scenes import Scene, speak
 from voice_companion.engines.base import Grammar
 from voice_companion.engines.select import make_recognizer
 from voice_companion.engines.vosk_engine import VoskRecognizer

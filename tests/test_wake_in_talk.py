@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.scenes import recording, soak_room, soak_room_sample, speak
 from tests.listening import listen
-from tests.scenes import recording, soak_room, soak_room_sample, speak
 from voice_companion.audio import float_to_int16
 from voice_companion.detect import load_language
 from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer

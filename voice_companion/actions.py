@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
+from voice_companion.events import Event
 from voice_companion.intents import Intent
 
 
@@ -22,9 +23,9 @@ class Chime:
 
 @dataclass(frozen=True)
 class Emit:
-    type: str
-    data: dict[str, Any] = field(default_factory=dict)
-    at_seconds: float | None = None  # None: now
+    """Put an event on the stream; the activity stamps it with the audio time it was handed."""
+
+    event: Event
 
 
 @dataclass(frozen=True)

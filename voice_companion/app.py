@@ -20,7 +20,7 @@ from voice_companion.device.audio_devices import resolve_device
 from voice_companion.device.models import find_models
 from voice_companion.engines.select import make_recognizer
 from voice_companion.errors import CompanionError
-from voice_companion.events import Event, EventBus, JsonLinesWriter, log_event
+from voice_companion.events import Event, EventBus, JsonLinesWriter, Listening, log_event
 from voice_companion.hearing import checked_commands, make_listener
 from voice_companion.intents import Intent
 from voice_companion.journal import INTENTS as ANSWER_INTENTS
@@ -159,5 +159,5 @@ def assemble(
     )
     for subscriber in subscribers:
         bus.subscribe(subscriber)
-    bus.emit(Event(0.0, "listening", {"engine": recognizer.name, "wake": list(settings.wake_phrases)}))
+    bus.emit(Listening(0.0, recognizer.name, settings.wake_phrases))
     return companion, closers

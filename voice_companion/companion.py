@@ -6,9 +6,9 @@ import logging
 import random
 from collections.abc import Callable
 
+from voice_companion import events
 from voice_companion.actions import Action, Activity, Chime, Done, Emit, OpenListening, Output, Say
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.events import Event
 from voice_companion.intents import Intent, IntentName
 from voice_companion.listener import Heard, Mode
 from voice_companion.numbers import spoken_duration
@@ -41,7 +41,7 @@ class Companion:
         listener: AnyListener,
         voice: Voice,
         phrases: Phrasebook,
-        emit: Callable[[Event], None],
+        emit: Callable[[events.Event], None],
         rng: random.Random,
         command_window_seconds: float = 6.0,
         activity_factory: ActivityFactory | None = None,
@@ -99,7 +99,7 @@ class Companion:
         if offer is not None:
             ritual, text = offer
             self._offer = Intent(IntentName.START_RITUAL, {"ritual": ritual}, "")
-            self._emit(Event(now, "reminder", {"ritual": ritual}))
+            self._emit(events.Reminder(now, ritual))
             self.say(text)
             self._open_after_speech = self.command_window_seconds
 
@@ -132,14 +132,14 @@ class Companion:
         start = self.speaker.play(samples, self.now if at is None else at)
         self.speaker.send()
         self._last_said = text
-        self._emit(Event(start, "say", {"text": text, "seconds": round(len(samples) / SAMPLE_RATE, 3)}))
+        self._emit(events.Say(start, text, round(len(samples) / SAMPLE_RATE, 3)))
 
     def say_key(self, key: str, **slots: object) -> None:
         self.say(self.phrases.choose(key, self.rng, **slots))
 
     def interrupt(self, at: float) -> None:
         if self.speaker.stop(at):
-            self._emit(Event(at, "speech_interrupted"))
+            self._emit(events.SpeechInterrupted(at))
 
     # ---- actions from activities ------------------------------------------------------------------
     def _apply(self, actions: list[Action], now: float) -> None:
@@ -150,9 +150,9 @@ class Companion:
                 start = self.speaker.play(
                     self._chime, now if action.at_seconds is None else action.at_seconds, speech=False
                 )
-                self._emit(Event(start, "chime", {"seconds": round(len(self._chime) / SAMPLE_RATE, 3)}))
+                self._emit(events.Chime(start, round(len(self._chime) / SAMPLE_RATE, 3)))
             elif isinstance(action, Emit):
-                self._emit(Event(now if action.at_seconds is None else action.at_seconds, action.type, action.data))
+                self._emit(action.event)
             elif isinstance(action, OpenListening):
                 self._open_after_speech = action.seconds
                 if not self.speaker.pending:
@@ -165,7 +165,7 @@ class Companion:
         now = heard.t
         was_talking = self.speaker.audio_until > now
         if heard.wake_phrase is not None:
-            self._emit(Event(heard.wake_end_seconds or now, "wake", {"phrase": heard.wake_phrase}))
+            self._emit(events.Wake(heard.wake_end_seconds or now, heard.wake_phrase))
             self.interrupt(now)
         if heard.intent is None:
             start = self.speaker.play(self._tone, now, speech=False)
@@ -176,7 +176,7 @@ class Companion:
             _LOGGER.info("%r without the wake phrase and unsure (%.2f): the ritual goes on", intent.text, heard.score)
             return
         self.open_until = -1.0
-        self._emit(Event(now, "command", {"intent": intent.name, "text": intent.text}))
+        self._emit(events.Command(now, intent.name, intent.text))
         if intent.name == IntentName.CANCEL and was_talking:
             self.interrupt(now)
             if self.activity is None or heard.wake_phrase is None:
@@ -245,7 +245,7 @@ class Companion:
             self.say_key(f"common.{name}_limit")
             return
         self.voice.rate_wpm = rate
-        self._emit(Event(self.now, "speech_rate", {"wpm": rate}))
+        self._emit(events.SpeechRate(self.now, rate))
         self.say_key(f"common.{name}")
 
     def _start(self, intent: Intent, now: float) -> None:

@@ -122,7 +122,3 @@ def build_recognizer(engine: str = "pocketsphinx", model: Path | None = None) ->
 
         return _make_recognizer(engine, None, model or bundled_whisper_model())[0]  # no settings here: no search
     return _make_recognizer(engine, model)[0]
-
-
-# the benchmark's entry point (voice_companion.bench.api loads it by name)
-make_recognizer = build_recognizer

@@ -11,11 +11,10 @@ import numpy as np
 import soundfile
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.events import Event
+from voice_companion.events import Command, Event, Wake
 
 HEADER_BYTES = 1 << 16  # the fmt and data chunks of any ordinary WAV start well within this
 TRUNCATED_MARGIN_SECONDS = 0.5
-HEARD_EVENTS = frozenset({"wake", "command"})
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class HeardTally:
         self.heard = 0
 
     def __call__(self, event: Event) -> None:
-        if event.type in HEARD_EVENTS:
+        if isinstance(event, Wake | Command):
             self.heard += 1
 
 

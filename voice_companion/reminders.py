@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from voice_companion.clock import AudioClock
 from voice_companion.config import QuietHours, Reminder, Settings
 from voice_companion.errors import CompanionError
-from voice_companion.events import Event
+from voice_companion.events import Event, RitualCompleted
 from voice_companion.numbers import number_words
 from voice_companion.paths import PROMPTS_DIR
 from voice_companion.phrases import Phrasebook
@@ -160,8 +160,8 @@ class Reminders:
 
     def __call__(self, event: Event) -> None:
         """Subscribed to the event stream: a ritual done today is not offered again today."""
-        if event.type == "ritual_completed":
-            self.scheduler.ritual_done(str(event.data.get("ritual")), self._now(event.t))
+        if isinstance(event, RitualCompleted):
+            self.scheduler.ritual_done(event.ritual, self._now(event.t))
 
     def _now(self, t: float):  # noqa: ANN202 - a datetime in the local zone as of now (DST-safe)
         return self.clock.wall(t).astimezone()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from voice_companion import events
 from voice_companion.actions import Action, Chime, Done, Emit, Say
 from voice_companion.intents import Intent, IntentName
 from voice_companion.numbers import spoken_duration
@@ -75,8 +76,8 @@ class TimerActivity:
         self._started_at = now
         self._deadline = now + self.seconds
         return [
-            Emit("ritual_started", {"ritual": self.ritual}, now),
-            Emit("timer_started", {"ritual": self.ritual, "seconds": self.seconds}, now),
+            Emit(events.RitualStarted(now, self.ritual)),
+            Emit(events.TimerStarted(now, self.ritual, self.seconds)),
         ]
 
     def tick(self, now: float) -> list[Action]:
@@ -85,8 +86,8 @@ class TimerActivity:
         self._state = "done"
         at = self._deadline
         return [
-            Emit("timer_finished", {"ritual": self.ritual}, at),
-            Emit("ritual_completed", {"ritual": self.ritual}, at),
+            Emit(events.TimerFinished(at, self.ritual)),
+            Emit(events.RitualCompleted(at, self.ritual)),
             Chime(at),
             self._say("end"),
             Done(completed=True),
@@ -108,5 +109,5 @@ class TimerActivity:
     def abort(self, now: float) -> list[Action]:
         running = self._state == "running"
         self._state = "done"
-        actions: list[Action] = [Emit("ritual_ended_early", {"ritual": self.ritual}, now)] if running else []
+        actions: list[Action] = [Emit(events.RitualEndedEarly(now, self.ritual))] if running else []
         return [*actions, Done(completed=False)]

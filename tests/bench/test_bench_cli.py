@@ -2,9 +2,9 @@
 
 import json
 
-from tests.scenes import SHARED_AUDIO
-from voice_companion.bench import analysis
-from voice_companion.bench.cli import main
+from bench import analysis
+from bench.cli import main
+from bench.scenes import SHARED_AUDIO
 
 AUDIO = SHARED_AUDIO
 

@@ -1,6 +1,6 @@
 """The commands part of the report, from saved results: the no-threshold ceiling and the table by voice."""
 
-from voice_companion.bench import analysis, corpus, sections
+from bench import analysis, corpus, sections
 
 
 def _part(stream, expected, hits):

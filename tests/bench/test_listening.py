@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.scenes import SHARED_AUDIO
-from voice_companion.bench import mixing
-from voice_companion.bench.sources import background_recordings, noise_file, read_audio
-from voice_companion.bench.streams import Item, build_stream, chunks_of
+from bench import mixing
+from bench.scenes import SHARED_AUDIO
+from bench.sources import background_recordings, noise_file, read_audio
+from bench.streams import Item, build_stream, chunks_of
 from voice_companion.detect import build_recognizer, detect_wake, recognize_commands
 
 AUDIO = SHARED_AUDIO

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from voice_companion.bench import analysis, metrics
-from voice_companion.bench.streams import Segment
+from bench import analysis, metrics
+from bench.streams import Segment
 
 
 def seg(start: float, end: float, text: str = "hey computer", kind: str = "wake", intent: str = "") -> Segment:

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from tests.scenes import SHARED_AUDIO
+from bench import mixing
+from bench.scenes import SHARED_AUDIO
+from bench.sources import noise_file, read_audio, wake_clips
+from bench.streams import Item, build_stream, chunks_of, interleave, place_items
 from voice_companion.audio import SAMPLE_RATE
-from voice_companion.bench import mixing
-from voice_companion.bench.sources import noise_file, read_audio, wake_clips
-from voice_companion.bench.streams import Item, build_stream, chunks_of, interleave, place_items
 
 AUDIO = SHARED_AUDIO
 

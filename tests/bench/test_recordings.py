@@ -19,10 +19,11 @@ import pytest
 import soundfile as sf
 import soxr
 
-from tests.scenes import SHARED_AUDIO
-from voice_companion.bench import recordings
-from voice_companion.bench.recordings import Entry, Source
+from bench import recordings
+from bench.recordings import Entry, Source
+from bench.scenes import SHARED_AUDIO
 from voice_companion.errors import CompanionError
+from voice_companion.paths import PROJECT_ROOT
 
 SPEECH = SHARED_AUDIO / "speech" / "cmu_testdata" / "goforward.flac"
 
@@ -128,8 +129,8 @@ def test_no_server_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     manifest = tmp_path / "recordings.csv"
     manifest.write_text("path,source,member,sha256\nwake/a.flac,mycroft,a.wav," + "0" * 64 + "\n")
     monkeypatch.setenv(recordings.URL_ENV, "http://127.0.0.1:9")
-    proc = subprocess.run([sys.executable, "-m", "voice_companion.bench.recordings", str(tmp_path / "out"),
-                           "--manifest", str(manifest)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    cmd = [sys.executable, "-m", "bench.recordings", str(tmp_path / "out"), "--manifest", str(manifest)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
     lines = [line for line in proc.stderr.splitlines() if line.startswith("recordings:")]
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert "127.0.0.1:9/mycroft/a.wav: download failed" in lines[0] and "Traceback" not in proc.stderr

@@ -1,20 +1,15 @@
-"""Fixtures for the device tests: private XDG folders and a private PulseAudio server (tests/pulse.py)."""
+"""Fixtures for the device tests: private XDG folders and a private PulseAudio server (bench/pulse.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-# tests/pulse.py is imported as `pulse` so it loads from this checkout whether or not tests/ is a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pulse import pulse_server  # noqa: E402
-
-from voice_companion.cli import main  # noqa: E402
-from voice_companion.device import models  # noqa: E402
+from bench.pulse import pulse_server
+from voice_companion.cli import main
+from voice_companion.device import models
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 from test_device_models import Handler, Served, fake_model, leftovers
 
-from tests.scenes import NOISE_DIR, SHARED_AUDIO
+from bench.scenes import NOISE_DIR, SHARED_AUDIO
 from voice_companion.config import Settings, load_settings
 from voice_companion.device import models
 from voice_companion.engines import base, whisper_engine

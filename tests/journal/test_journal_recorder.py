@@ -13,7 +13,17 @@ import pytest
 
 from voice_companion.clock import AudioClock
 from voice_companion.errors import CompanionError
-from voice_companion.events import Event, EventBus
+from voice_companion.events import (
+    EventBus,
+    Question,
+    RitualCompleted,
+    RitualEndedEarly,
+    RitualStarted,
+    RitualStep,
+    Say,
+    TimerFinished,
+    Wake,
+)
 from voice_companion.journal.event_recorder import JournalRecorder
 from voice_companion.journal.sessions import Journal
 from voice_companion.journal.write_queue import JournalWriter
@@ -33,18 +43,18 @@ def test_a_date_night_and_a_hug_become_two_documents(db_path: Path) -> None:
     bus.subscribe(recorder)
     bus.subscribe(seen.append)
     for event in [
-        Event(0.5, "wake", {"phrase": "hey companion"}),
-        Event(2.0, "ritual_started", {"ritual": "date_night", "steps_total": 3}),
-        Event(3.0, "say", {"text": "First question.", "seconds": 1.2}),
-        Event(4.0, "question", {"deck": "light", "id": "light-07"}),
-        Event(300.0, "ritual_step", {"ritual": "date_night", "step": 1}),
-        Event(301.0, "question", {"deck": "personal", "id": "personal-02"}),
-        Event(900.25, "ritual_step", {"ritual": "date_night", "step": 2}),
-        Event(1800.0, "ritual_completed", {"ritual": "date_night"}),
-        Event(1900.0, "ritual_started", {"ritual": "hug"}),
-        Event(1905.0, "timer_finished", {"ritual": "hug"}),
-        Event(1908.5, "ritual_ended_early", {"ritual": "hug"}),
-        Event(1910.0, "question", {"deck": "light", "id": "light-99"}),  # outside a ritual: not logged
+        Wake(0.5, "hey companion"),
+        RitualStarted(2.0, "date_night", steps_total=3),
+        Say(3.0, "First question.", 1.2),
+        Question(4.0, "light", "light-07"),
+        RitualStep(300.0, "date_night", "first"),
+        Question(301.0, "personal", "personal-02"),
+        RitualStep(900.25, "date_night", "second"),
+        RitualCompleted(1800.0, "date_night"),
+        RitualStarted(1900.0, "hug"),
+        TimerFinished(1905.0, "hug"),
+        RitualEndedEarly(1908.5, "hug"),
+        Question(1910.0, "light", "light-99"),  # outside a ritual: not logged
     ]:
         bus.emit(event)
     recorder.close()
@@ -77,12 +87,12 @@ def test_a_date_night_and_a_hug_become_two_documents(db_path: Path) -> None:
 def test_a_new_ritual_while_one_is_open_closes_the_old_one_as_not_completed(db_path: Path) -> None:
     journal = Journal.open(db_path)
     recorder = JournalRecorder(journal, CLOCK)
-    recorder(Event(0.0, "ritual_started", {"ritual": "evening_checkin", "steps_total": 5}))
-    recorder(Event(10.0, "ritual_step", {"ritual": "evening_checkin", "step": 1}))
-    recorder(Event(60.0, "ritual_started", {"ritual": "hug"}))
-    recorder(Event(80.0, "ritual_completed", {"ritual": "hug"}))
-    recorder(Event(81.0, "ritual_completed", {"ritual": "hug"}))  # a duplicate end is ignored
-    recorder(Event(82.0, "ritual_step", {"ritual": "hug", "step": 9}))  # a step outside a ritual too
+    recorder(RitualStarted(0.0, "evening_checkin", steps_total=5))
+    recorder(RitualStep(10.0, "evening_checkin", "welcome"))
+    recorder(RitualStarted(60.0, "hug"))
+    recorder(RitualCompleted(80.0, "hug"))
+    recorder(RitualCompleted(81.0, "hug"))  # a duplicate end is ignored
+    recorder(RitualStep(82.0, "hug", "extra"))  # a step outside a ritual too
     recorder.close()
     sessions = Journal.open(db_path).sessions()
     assert [(s.ritual, s.completed, s.seconds, s.steps_done) for s in sessions] == [
@@ -99,8 +109,8 @@ def test_a_session_in_progress_survives_the_process_being_killed(db_path: Path) 
         try:
             os.close(read_fd)
             recorder = JournalRecorder(Journal.open(db_path), CLOCK)
-            recorder(Event(1.0, "ritual_started", {"ritual": "evening_checkin", "steps_total": 5}))
-            recorder(Event(30.0, "ritual_step", {"ritual": "evening_checkin", "step": 1}))
+            recorder(RitualStarted(1.0, "evening_checkin", steps_total=5))
+            recorder(RitualStep(30.0, "evening_checkin", "welcome"))
             recorder.flush()
             os.write(write_fd, b"flushed\n")
             threading.Event().wait(30)  # "mid-conversation" when the power goes
@@ -135,8 +145,8 @@ def test_recording_never_waits_for_a_busy_journal(db_path: Path) -> None:
     answered: list[int] = []
     audio = threading.Thread(
         target=lambda: [
-            recorder(Event(0.0, "ritual_started", {"ritual": "kiss"})),
-            recorder(Event(6.0, "ritual_completed", {"ritual": "kiss"})),
+            recorder(RitualStarted(0.0, "kiss")),
+            recorder(RitualCompleted(6.0, "kiss")),
             answered.append(len(journal.sessions())),  # "how are we doing?" reads without waiting
             answered.append(len(journal.asked_question_ids())),
         ]

@@ -31,7 +31,7 @@ WRITER = textwrap.dedent(
     from datetime import datetime, timedelta, timezone
     from pathlib import Path
     from voice_companion.clock import AudioClock
-    from voice_companion.events import Event
+    from voice_companion.events import RitualCompleted, RitualStarted
     from voice_companion.journal import Journal, JournalRecorder
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -44,9 +44,9 @@ WRITER = textwrap.dedent(
     clock = AudioClock(datetime(2026, 11, 20, 19, 30, tzinfo=timezone(timedelta(hours=1))))
     recorder = JournalRecorder(journal, clock)
     for i in range(n):
-        recorder(Event(100.0 * i, "ritual_started", {"ritual": name, "steps_total": 0}))
+        recorder(RitualStarted(100.0 * i, name, steps_total=0))
         time.sleep(0.1)
-        recorder(Event(100.0 * i + 20.0, "ritual_completed", {"ritual": name}))
+        recorder(RitualCompleted(100.0 * i + 20.0, name))
     recorder.close()
     journal.close()
     print("done", flush=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from voice_companion.actions import Action, Chime, Done, Emit, OpenListening, Say
 from voice_companion.decks import load_decks
+from voice_companion.events import Event
 from voice_companion.intents import Intent
 from voice_companion.rituals import RITUALS_DIR, Partners, QuestionDraw, RitualRun, load_rituals
 from voice_companion.rituals.model import Step
@@ -21,7 +22,8 @@ class Driver:
     run: RitualRun
     t: float = 0.0
     said: list[str] = field(default_factory=list)
-    events: list[tuple[str, dict]] = field(default_factory=list)
+    events: list[tuple[str, dict]] = field(default_factory=list)  # (type, fields), chimes too
+    emitted: list[Event] = field(default_factory=list)  # the typed events, as the companion would emit them
     windows: list[float] = field(default_factory=list)  # audio times answer windows opened
     completed: bool | None = None
 
@@ -45,7 +47,8 @@ class Driver:
                 self.said.append(action.text)
                 speaking = True
             elif isinstance(action, Emit):
-                self.events.append((action.type, dict(action.data)))
+                self.events.append((action.event.type, action.event.data))
+                self.emitted.append(action.event)
             elif isinstance(action, Chime):
                 self.events.append(("chime", {"at": action.at_seconds}))
             elif isinstance(action, OpenListening):

@@ -1,28 +1,14 @@
-"""What the scripted couple says: commands in espeak-ng voices, and partners' talk from real recordings."""
+"""Checks on a scripted couple's evening: the CLI replaying its WAV hears the same, and what the program wrote."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.conftest import TEST_VOICE, run_cli
-from tests.rituals.conversation import Conversation
-from voice_companion.config import Settings
+from bench.conversation import Conversation
+from bench.couple_scripts import NAMES
+from tests.conftest import run_cli
 
-VOICES = ("en-us", "en-gb-x-rp", "en-us+f3", "en-us-nyc")
-NAMES = ("Sam", "Alex")
-
-# Partners talking about their day: real recorded speech (telephone prompts and an audiobook) whose
-# transcripts are known, so a test can look for their words in every file the program wrote.
-TALK = (
-    "speech/prompts/demo-nogo.flac",  # "I am afraid I was unable to create a connection ..."
-    "speech/prompts/demo-thanks.flac",  # "Goodbye. Thank you for trying out the Asterisk Open Source PBX."
-    "speech/cmu_testdata/librivox/sense_and_sensibility_01_austen_64kb-0870.flac",
-    "speech/prompts/demo-abouttotry.flac",  # "... Please wait a moment while I attempt to make the connection."
-    "speech/prompts/conf-getconfno.flac",  # "Please enter your conference number followed by the pound key."
-    "speech/prompts/confbridge-pin-bad.flac",
-)
-TALK_WORDS = ("afraid", "connection", "asterisk", "goodbye", "conference", "pound", "identification", "digium")
 # Everyday talk full of the device's command words, which must start nothing while a partner is talking.
 NEAR_COMMANDS = (
     "I'm done with that project, finally. Next week will be calmer.",
@@ -32,15 +18,10 @@ NEAR_COMMANDS = (
 )
 
 
-def conversation(tmp_path: Path, snr_db: float | None = 10.0, names: tuple[str, ...] = NAMES) -> Conversation:
-    settings = Settings(db_path=tmp_path / "conversation.json", seed=7, partners=names, voice=TEST_VOICE)
-    return Conversation(tmp_path, settings, snr_db=snr_db)
-
-
-def replay(tmp_path: Path, wav: Path, names: tuple[str, ...] = NAMES) -> list[tuple[float, str, dict]]:
-    """Run the CLI on the conversation's WAV; returns its events as (t, type, data)."""
+def replay(tmp_path: Path, wav: Path, voice: str, names: tuple[str, ...] = NAMES) -> list[tuple[float, str, dict]]:
+    """Run the CLI, speaking in `voice`, on the conversation's WAV; returns its events as (t, type, data)."""
     config = tmp_path / "config.toml"
-    config.write_text(f'voice = "{TEST_VOICE}"\n' + (f"partners = {json.dumps(list(names))}\n" if names else ""))
+    config.write_text(f'voice = "{voice}"\n' + (f"partners = {json.dumps(list(names))}\n" if names else ""))
     result = run_cli(tmp_path, wav, "--config", str(config), name="replay")
     assert result.returncode == 0, result.stderr
     return [(e["t"], e["type"], {k: v for k, v in e.items() if k not in ("t", "type")}) for e in result.events]
@@ -66,7 +47,7 @@ def assert_replay_hears_the_same_evening(
 ) -> None:
     """The CLI on the conversation's WAV hears the same evening: the same events in the same order, with the
     same data, at the same times within REPLAY_TIME_TOLERANCE."""
-    replayed, expected = replay(tmp_path, wav, names), as_tuples(c)
+    replayed, expected = replay(tmp_path, wav, c.settings.voice, names), as_tuples(c)
     assert _what_happened(replayed) == _what_happened(expected), "the CLI on the WAV hears another evening"
     drift = max(abs(a[0] - b[0]) for a, b in zip(replayed, expected, strict=True))
     assert drift <= REPLAY_TIME_TOLERANCE, f"the replay's events drift by {drift:.3f} s"

@@ -12,7 +12,7 @@ from voice_companion.app import assemble
 from voice_companion.clock import AudioClock
 from voice_companion.companion import MAX_RATE_WPM, MIN_RATE_WPM
 from voice_companion.config import Settings
-from voice_companion.events import Event
+from voice_companion.events import Event, RitualEndedEarly, RitualStarted, Say, SpeechRate
 from voice_companion.intents import Intent
 from voice_companion.modes import Heard
 
@@ -29,7 +29,7 @@ def companion(tmp_path):
 
 
 def _said(companion) -> list[str]:  # noqa: ANN001
-    return [e.data["text"] for e in companion.events if e.type == "say"]
+    return [e.text for e in companion.events if isinstance(e, Say)]
 
 
 @pytest.mark.parametrize("control", ["next", "skip", "pause", "resume", "swap", "deeper", "ready", "yes", "no"])
@@ -54,15 +54,15 @@ def test_slower_and_faster_change_the_real_voice_within_limits(companion):
     for _ in range(20):
         companion.handle(Intent("faster", {}, "faster"), 3.0)
     assert companion.voice.rate_wpm <= MAX_RATE_WPM
-    rates = [e.data["wpm"] for e in companion.events if e.type == "speech_rate"]
+    rates = [e.wpm for e in companion.events if isinstance(e, SpeechRate)]
     assert rates[0] == 145 and min(rates) >= MIN_RATE_WPM and max(rates) <= MAX_RATE_WPM
 
 
 def test_we_need_a_break_starts_the_break_ritual(companion):
     companion.handle(Intent("take_break", {}, "we need a break"), 1.0)
     assert companion.activity is not None and companion.activity.ritual == "break"
-    started = [e for e in companion.events if e.type == "ritual_started"]
-    assert started[0].data == {"ritual": "break", "steps_total": 2}
+    started = [e for e in companion.events if isinstance(e, RitualStarted)]
+    assert (started[0].ritual, started[0].steps_total) == ("break", 2)
 
 
 def test_starting_a_second_ritual_mid_ritual_is_declined_gently(companion):
@@ -93,4 +93,4 @@ def test_an_unsure_enough_in_an_answer_window_does_not_end_the_evening(companion
     assert companion.activity is not None, "a doubtful 'that's enough' without the wake phrase is ignored"
     companion._on_heard(Heard(30.0, "hey companion", 29.0, enough, wake + 0.5, wake + 0.5, sure=True))
     assert companion.activity is None
-    assert [e.data["ritual"] for e in companion.events if e.type == "ritual_ended_early"] == ["evening_checkin"]
+    assert [e.ritual for e in companion.events if isinstance(e, RitualEndedEarly)] == ["evening_checkin"]

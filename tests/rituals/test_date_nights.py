@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.rituals.driver import DECKS, RITUALS, Driver
 from voice_companion.clock import AudioClock
 from voice_companion.decks import DECKS_DIR, load_decks
-from voice_companion.events import Event, EventBus
+from voice_companion.events import EventBus
 from voice_companion.intents import Intent
 from voice_companion.journal.event_recorder import JournalRecorder
 from voice_companion.journal.sessions import Journal
@@ -36,9 +36,8 @@ def _night(db: Path, week: int, decks=DECKS, nexts: int = 40, seed: int = 0) -> 
         if driver.completed is not None:
             break
         driver.say("ready" if driver.step == "settle" else "next")
-    for kind, data in driver.events:
-        if kind != "chime":
-            bus.emit(Event(driver.t, kind, data))
+    for event in driver.emitted:
+        bus.emit(event)
     recorder.close()
     journal.close()
     return driver

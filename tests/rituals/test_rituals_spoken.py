@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import json
 
-from tests.rituals.scripts import (
-    NEAR_COMMANDS,
-    TALK,
-    TALK_WORDS,
-    VOICES,
-    assert_replay_hears_the_same_evening,
-    conversation,
-    written_text,
-)
+from bench.couple_scripts import TALK, TALK_WORDS, VOICES, conversation
+from tests.rituals.scripts import NEAR_COMMANDS, assert_replay_hears_the_same_evening, written_text
 
 
 def _session(c) -> dict:  # noqa: ANN001

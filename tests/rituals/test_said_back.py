@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.conversation import Conversation
 from tests.conftest import TEST_VOICE
-from tests.rituals.conversation import Conversation
 from voice_companion.config import Settings
 from voice_companion.timers import MAX_TIMER_SECONDS, judge_length
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from voice_companion.clock import AudioClock
-from voice_companion.events import Event
+from voice_companion.events import Event, Question, RitualCompleted, RitualEndedEarly, RitualStarted, RitualStep
 from voice_companion.journal.model import iso, session_doc
 from voice_companion.journal.sessions import Journal
 from voice_companion.journal.write_queue import JournalWriter
@@ -39,55 +39,50 @@ class JournalRecorder:
         self._open: _Open | None = None
 
     def __call__(self, event: Event) -> None:
-        handler = _HANDLERS.get(event.type)
-        if handler is not None:
-            handler(self, event)
+        match event:
+            case RitualStarted():
+                self._started(event)
+            case RitualStep():
+                self._step()
+            case Question():
+                self._question(event)
+            case RitualCompleted():
+                self._end(event, completed=True)
+            case RitualEndedEarly():
+                self._end(event, completed=False)
 
-    def _started(self, event: Event) -> None:
+    def _started(self, event: RitualStarted) -> None:
         if self._open is not None:
             _LOGGER.warning(
-                "%s started while %s was open; closing that one as not completed",
-                event.data.get("ritual"),
-                self._open.ritual,
+                "%s started while %s was open; closing that one as not completed", event.ritual, self._open.ritual
             )
             self._end(event, completed=False)
-        ritual = str(event.data.get("ritual") or "unknown")
-        steps_total = event.data.get("steps_total", 0)
-        if isinstance(steps_total, bool) or not isinstance(steps_total, int) or steps_total < 0:
-            steps_total = 0
         started = self.clock.wall(event.t)
-        doc_id = self.writer.insert_session(session_doc(ritual, started, steps_total=steps_total))
-        self._open = _Open(doc_id, ritual, started)
+        steps_total = event.steps_total or 0  # a timer has no steps
+        doc_id = self.writer.insert_session(session_doc(event.ritual, started, steps_total=steps_total))
+        self._open = _Open(doc_id, event.ritual, started)
 
-    def _step(self, event: Event) -> None:
+    def _step(self) -> None:
         if self._open is None:
             _LOGGER.debug("ritual_step outside a ritual ignored")
             return
         self._open.steps_done += 1
         self.writer.update_session(self._open.doc_id, {"steps_done": self._open.steps_done})
 
-    def _question(self, event: Event) -> None:
-        question_id = event.data.get("id")
-        if self._open is None or not isinstance(question_id, str):
-            _LOGGER.debug("question outside a ritual (or without an id) not logged")
+    def _question(self, event: Question) -> None:
+        if self._open is None:
+            _LOGGER.debug("question outside a ritual not logged")
             return
-        self._open.questions.append(question_id)
+        self._open.questions.append(event.id)
         self.writer.update_session(self._open.doc_id, {"questions": list(self._open.questions)})
 
-    def _completed(self, event: Event) -> None:
-        self._end(event, completed=True)
-
-    def _ended_early(self, event: Event) -> None:
-        self._end(event, completed=False)
-
-    def _end(self, event: Event, *, completed: bool) -> None:
+    def _end(self, event: RitualStarted | RitualCompleted | RitualEndedEarly, *, completed: bool) -> None:
         current, self._open = self._open, None
         if current is None:
             _LOGGER.debug("%s without an open ritual ignored", event.type)
             return
-        ritual = event.data.get("ritual")
-        if ritual is not None and ritual != current.ritual and event.type != "ritual_started":
-            _LOGGER.warning("%s for %s closes the open %s session", event.type, ritual, current.ritual)
+        if event.ritual != current.ritual and not isinstance(event, RitualStarted):
+            _LOGGER.warning("%s for %s closes the open %s session", event.type, event.ritual, current.ritual)
         ended = max(self.clock.wall(event.t), current.started_at)
         self.writer.update_session(
             current.doc_id,
@@ -107,12 +102,3 @@ class JournalRecorder:
             self.writer.close()
         else:
             self.writer.flush()
-
-
-_HANDLERS = {
-    "ritual_started": JournalRecorder._started,
-    "ritual_step": JournalRecorder._step,
-    "question": JournalRecorder._question,
-    "ritual_completed": JournalRecorder._completed,
-    "ritual_ended_early": JournalRecorder._ended_early,
-}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from voice_companion import events
 from voice_companion.actions import Action, Chime, Done, Emit, OpenListening, Say
 from voice_companion.decks import Question
 from voice_companion.intents import Intent, IntentName
@@ -48,7 +49,7 @@ class RitualRun:
     # ---- the Activity protocol --------------------------------------------------------------------------
     def start(self, now: float) -> list[Action]:
         self._last_voice = self._last_activity = now
-        started = Emit("ritual_started", {"ritual": self.ritual, "steps_total": len(self.spec.steps)}, now)
+        started = Emit(events.RitualStarted(now, self.ritual, len(self.spec.steps)))
         return [started, *self._enter(0, now)]
 
     def on_speech_done(self, now: float) -> list[Action]:
@@ -107,7 +108,7 @@ class RitualRun:
         if self._phase == "done":
             return [Done(completed=False)]
         self._phase = "done"
-        return [Emit("ritual_ended_early", {"ritual": self.ritual}, now), Done(completed=False)]
+        return [Emit(events.RitualEndedEarly(now, self.ritual)), Done(completed=False)]
 
     def on_intent(self, intent: Intent, now: float) -> list[Action] | None:
         if self._phase == "done":
@@ -145,10 +146,10 @@ class RitualRun:
         self._index = index
         if index >= len(self.spec.steps):
             self._phase = "done"
-            return [Emit("ritual_completed", {"ritual": self.ritual}, now), Done(completed=True)]
+            return [Emit(events.RitualCompleted(now, self.ritual)), Done(completed=True)]
         step = self._step
         self._asked = self._answerer = 0
-        actions: list[Action] = [Emit("ritual_step", {"ritual": self.ritual, "step": step.id}, now)]
+        actions: list[Action] = [Emit(events.RitualStep(now, self.ritual, step.id))]
         if step.kind == "question":
             self._draw = self._draw_for(step) if self._draw_for else None
             return actions + self._new_question(now)
@@ -186,7 +187,7 @@ class RitualRun:
 
     def _end(self, key: str, now: float) -> list[Action]:
         self._phase = "done"
-        return [self._say(key), Emit("ritual_ended_early", {"ritual": self.ritual}, now), Done(completed=False)]
+        return [self._say(key), Emit(events.RitualEndedEarly(now, self.ritual)), Done(completed=False)]
 
     def _resume(self, now: float, quietly: bool = False) -> list[Action]:
         assert self._paused_at is not None
@@ -228,7 +229,7 @@ class RitualRun:
         if self._draw.deck.id != self._deck_said:
             self._deck_said = self._draw.deck.id
             actions.append(self._say("deck_intro", deck=self._draw.deck.title.lower()))
-        actions.append(Emit("question", {"deck": question.deck, "id": question.id}, now))
+        actions.append(Emit(events.Question(now, question.deck, question.id)))
         self._step_line = [self._say(self._step.line, self._who(), question=question.text)]
         return actions + self._line(self._step_line, "turn")
 
