@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
-from pulse import SINK, play_wav, record, sounddevice_in
 
+from bench.pulse import SINK, play_wav, record, sounddevice_in
+from bench.scenes import SHARED_AUDIO
 from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
-from tests.scenes import SHARED_AUDIO
 from voice_companion.device.audio_devices import (
     BLOCK_SECONDS,
     match_device,
@@ -26,6 +26,9 @@ from voice_companion.device.audio_devices import (
     speech_verdict,
 )
 from voice_companion.errors import CompanionError
+
+# On a real sound server, against the wall clock: scripts/test.sh runs these on their own, after the rest.
+pytestmark = pytest.mark.live
 
 AUDIO = SHARED_AUDIO
 RATE = 16000
@@ -150,7 +153,7 @@ def test_mic_test_with_an_unknown_device_is_a_one_line_error(run_cli: Callable[.
 
 
 def test_record_and_play_round_trip(pulse_env: dict[str, str], wavs: dict[str, Path], tmp_path: Path) -> None:
-    """tests/pulse.py itself: what paplay puts in the sink, record() gets back from the monitor."""
+    """bench/pulse.py itself: what paplay puts in the sink, record() gets back from the monitor."""
     player = play_later(pulse_env, wavs["speech"], 0.2)
     recorded = record(pulse_env, 3.5, tmp_path / "rec.wav")
     player.join()
