@@ -15,6 +15,6 @@ fi
 # Everything but the live sound-server tests on both cores, then those alone (they keep the wall clock, so
 # they must not share the machine with a recogniser decoding on the other core).
 status=0
-.venv/bin/python -m pytest -q -n 2 --dist loadfile -m "not live" tests || status=$?
+.venv/bin/python -m pytest -q -n 2 --dist worksteal -m "not live" tests || status=$?
 .venv/bin/python -m pytest -q -m live tests || status=$?
 exit $status

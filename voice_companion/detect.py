@@ -38,10 +38,7 @@ def load_language() -> CommandLanguage:
     return CommandLanguage.load(PROMPTS_DIR / "commands.toml")
 
 
-def _permissive(recognizer: Recognizer) -> Recognizer:
-    """The same recogniser with no thresholds, so callers can sweep them afterwards."""
-    recognizer.thresholds = Thresholds(wake=-math.inf, command=-math.inf)
-    return recognizer
+PERMISSIVE = Thresholds(wake=-math.inf, command=-math.inf)  # everything reported, so callers can sweep after
 
 
 def _text_thresholds(mode: Mode) -> Thresholds:
@@ -71,12 +68,10 @@ def _heard(
         )
         yield from _listen(chunks, listener, mode)
         return
-    saved = recognizer.thresholds
-    listener = Listener(_permissive(recognizer), language or load_language(), wake_phrases, reference=saved)
-    try:
-        yield from _listen(chunks, listener, mode)
-    finally:
-        recognizer.thresholds = saved
+    listener = Listener(
+        recognizer, language or load_language(), wake_phrases, reference=recognizer.thresholds, thresholds=PERMISSIVE
+    )
+    yield from _listen(chunks, listener, mode)
 
 
 def _listen(chunks: Iterable[AudioChunk], listener: Any, mode: Mode) -> Iterator[Heard]:

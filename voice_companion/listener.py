@@ -86,11 +86,13 @@ class Listener:
         wake_phrases: Sequence[str],
         segmenter_settings: SegmenterSettings | None = None,
         reference: Thresholds | None = None,
+        thresholds: Thresholds | None = None,
     ) -> None:
-        """`reference`: the thresholds that say whether what follows a wake phrase is a command, when the
-        recognizer's own are lowered to report everything (benchmarks sweeping the wake threshold)."""
+        """`thresholds`: the scores to pass, the recognizer's own when None; `reference`: the ones that judge
+        the command after a wake phrase when `thresholds` report everything (benchmarks sweep them later)."""
         self.recognizer = recognizer
         self.reference = reference
+        self.thresholds = thresholds or recognizer.thresholds
         self.language = language
         self.wake_phrases = tuple(p.lower() for p in wake_phrases)
         missing = recognizer.check_vocabulary(wake_phrase_words(self.wake_phrases))
@@ -110,10 +112,6 @@ class Listener:
     @property
     def in_speech(self) -> bool:
         return self.segmenter.in_speech
-
-    @property
-    def thresholds(self) -> Thresholds:
-        return self.recognizer.thresholds
 
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         """`mode_for` picks the grammar for an utterance from when it was spoken. The recogniser is handed the
@@ -172,7 +170,7 @@ class Listener:
         """A bare "stop" over the device's own voice: the microphone also hears the device, whose words
         can pass for a command, so a bare stop must be short and as certain as a wake phrase."""
         speech = utterance.speech_end_seconds - utterance.speech_start_seconds
-        sure = score >= self.recognizer.thresholds.sure
+        sure = score >= self.thresholds.sure
         return intent.name == IntentName.CANCEL and speech <= MAX_BARE_STOP_SECONDS and sure
 
     def _command_score(self, words: Sequence[Word]) -> float:
@@ -200,7 +198,7 @@ class Listener:
         """After the wake phrase: an answer when nothing was asked, or talk that is no command."""
         if mode is Mode.WAKE and intent is not None and intent.name in BARE_ANSWERS:
             return True
-        command_threshold = (self.reference or self.recognizer.thresholds).command
+        command_threshold = (self.reference or self.thresholds).command
         if intent is not None and command_score >= command_threshold:
             return False
         return _unexplained_seconds(wake, utterance) > MAX_TALK_AFTER_WAKE_SECONDS
@@ -215,7 +213,7 @@ class Listener:
         return None
 
     def _interpret(self, hypothesis: Hypothesis, utterance: Utterance, mode: Mode) -> Heard | None:
-        thresholds = self.recognizer.thresholds
+        thresholds = self.thresholds
         words = [w for w in hypothesis.words if w.text != "[unk]"] if mode not in WAKE_MODES else list(hypothesis.words)
         if utterance.loud_seconds < MIN_LOUD_SECONDS_FOR_PHRASE and sum(w.text != "[unk]" for w in words) > 1:
             return None
