@@ -238,7 +238,3 @@ def trim_silence(
         return samples
     lead, tail = int(lead_seconds * SAMPLE_RATE), int(keep_seconds * SAMPLE_RATE)
     return samples[max(0, loud[0] - lead) : loud[-1] + tail]
-
-
-def seconds_of(samples: np.ndarray) -> float:
-    return len(samples) / SAMPLE_RATE
