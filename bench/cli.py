@@ -32,7 +32,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="a small subset that runs in a few minutes")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="cache folder for streams and speech")
-    p.add_argument("--audio", type=Path, default=None, help="the shared recordings (default ../shared/audio)")
+    p.add_argument(
+        "--audio", type=Path, default=None,
+        help="the real recordings (default: VOICE_COMPANION_TEST_AUDIO, ../shared/audio, or the fetched copy)",
+    )  # fmt: skip
     p.add_argument(
         "--docs",
         type=Path,
