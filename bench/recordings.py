@@ -21,11 +21,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import soundfile as sf
-import soxr
 
+from bench.sources import default_audio_dir, read_audio
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.errors import CompanionError
 
@@ -33,7 +34,6 @@ MANIFEST = Path(__file__).resolve().parent / "recordings.csv"
 URL_ENV = "VOICE_COMPANION_RECORDINGS_URL"  # a mirror of every source (the download tests serve one locally)
 _GITHUB = "https://raw.githubusercontent.com"
 AUDIO_SUFFIXES = (".wav", ".flac", ".raw", ".g722")
-RAW_RATE = 16000  # pocketsphinx's .raw test files: 16 kHz, mono, 16-bit little-endian
 DONE_FILE = ".complete"  # holds the manifest's SHA-256 once every file is in place
 WORKERS = 8
 
@@ -116,31 +116,31 @@ def convert(raw: Path, target: Path) -> None:
     if suffix not in AUDIO_SUFFIXES:
         shutil.copyfile(raw, target)
         return
-    if suffix == ".raw":
-        samples, rate = np.fromfile(raw, dtype="<i2").astype(np.float32) / 32768.0, RAW_RATE
+    if suffix == ".raw":  # pocketsphinx's test files: 16 kHz, mono, 16-bit little-endian
+        samples = np.fromfile(raw, dtype="<i2").astype(np.float32) / 32768.0
     elif suffix == ".g722":
         import G722  # a test and benchmark dependency only
 
         decoded = G722.G722(SAMPLE_RATE, 64000).decode(raw.read_bytes())
-        samples, rate = np.asarray(decoded, dtype=np.int16).astype(np.float32) / 32768.0, SAMPLE_RATE
+        samples = np.asarray(decoded, dtype=np.int16).astype(np.float32) / 32768.0
     else:
-        samples, rate = _read(raw)
-    if rate != SAMPLE_RATE:
-        samples = soxr.resample(samples, rate, SAMPLE_RATE)
+        samples = _read(raw)
     sf.write(str(target), np.clip(samples, -1.0, 1.0), SAMPLE_RATE, format="FLAC", subtype="PCM_16")
 
 
-def _read(path: Path) -> tuple[np.ndarray, int]:
-    """Mono samples; a FLAC with damaged frames (14 of Picovoice's alexa clips) is read past them, as
-    libFLAC through sox does (libsndfile stops with 'lost sync')."""
+def _read(path: Path) -> np.ndarray:
+    """Mono at the listener's rate; a FLAC with damaged frames (14 of Picovoice's alexa clips) is read past
+    them, as libFLAC through sox does (libsndfile stops with 'lost sync')."""
     try:
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except sf.LibsndfileError:
-        done = subprocess.run(["sox", str(path), "-t", "wav", "-b", "16", "-"], capture_output=True)
+        return read_audio(path)
+    except CompanionError:
+        done = subprocess.run(
+            ["sox", str(path), "-t", "wav", "-b", "16", "-c", "1", "-r", str(SAMPLE_RATE), "-"], capture_output=True
+        )
         if done.returncode != 0 or not done.stdout:
             raise CompanionError(f"{path}: cannot be decoded ({done.stderr.decode().strip()[-120:]})") from None
-        samples, rate = sf.read(io.BytesIO(done.stdout), dtype="float32", always_2d=True)
-    return samples.mean(axis=1), rate
+        samples, _ = sf.read(io.BytesIO(done.stdout), dtype="float32")
+        return samples
 
 
 def _apt_download(url: str, output_file: str, _pooch: object) -> None:
@@ -179,15 +179,13 @@ def _unpack_deb(deb: Path, into: Path) -> None:
         (into / ".unpacked").touch()
 
 
-def fetch(
-    folder: Path, entries: Sequence[Entry] | None = None, manifest: Path = MANIFEST, stream=sys.stderr
-) -> Path:  # noqa: ANN001
+def fetch(folder: Path, manifest: Path = MANIFEST, stream: TextIO = sys.stderr) -> Path:
     """Every file of the manifest into `folder`, downloading what is not cached yet; a second call is free."""
     if is_complete(folder, manifest):
         return folder
     from tqdm import tqdm
 
-    entries = read_manifest(manifest) if entries is None else entries
+    entries = read_manifest(manifest)
     raw_dir = folder.parent / f"{folder.name}-sources"
     for name in sorted({e.source for e in entries if SOURCES[e.source].is_deb}):
         source = SOURCES[name]
@@ -213,8 +211,6 @@ def fetch(
 
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
-
-    from bench.sources import default_audio_dir
 
     parser = argparse.ArgumentParser(prog="recordings", description="Fetch the real test recordings.")
     parser.add_argument("folder", nargs="?", type=Path, help="where to (default: the user's cache folder)")
