@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bench.synth import Voice, trim_silence
+from bench.synth import CachedSpeech, Voice, trim_silence
 from voice_companion.audio import SAMPLE_RATE
 from voice_companion.errors import CompanionError
 from voice_companion.kokoro_voice import ENGLISH_VOICES, MODEL_SHA256, KokoroVoice, find_kokoro
@@ -33,27 +32,18 @@ def kokoro_available(model_dir: Path | None = None) -> bool:
     return False
 
 
-class KokoroSpeech:
+class KokoroSpeech(CachedSpeech):
     """Speak text in Kokoro voices into 16 kHz float32 arrays, caching each result as FLAC.
 
     The model is loaded only when a clip is not in the cache yet.
     """
 
+    key_prefix = f"{MODEL_SHA256[:12]}|"  # a new model makes new clips
+
     def __init__(self, cache_dir: Path, model_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
         self._model_dir = model_dir
         self._voice: KokoroVoice | None = None
-
-    def path_for(self, text: str, voice: Voice) -> Path:
-        key = hashlib.sha1(f"{MODEL_SHA256[:12]}|{voice.name}|{voice.speed_wpm}|{text}".encode()).hexdigest()[:20]
-        return self.cache_dir / key[:2] / f"{key}.flac"
-
-    def synthesize(self, text: str, voice: Voice) -> np.ndarray:
-        path = self.path_for(text, voice)
-        if not path.exists():
-            self._render(text, voice, path)
-        samples, _ = sf.read(str(path), dtype="float32")
-        return samples
 
     def synthesize_many(self, jobs: Sequence[tuple[str, Voice]], workers: int = 1) -> list[np.ndarray]:
         """`workers` is ignored: one model already keeps both cores busy, two only compete."""

@@ -66,7 +66,28 @@ def trim_silence(samples: np.ndarray) -> np.ndarray:
     return samples[loud[0] : loud[-1] + 1]
 
 
-class Synthesizer:
+class CachedSpeech:
+    """Speech made once per text and voice and kept as FLAC in `cache_dir`; a subclass makes it (`_render`)."""
+
+    cache_dir: Path
+    key_prefix = ""  # what else decides the sound, such as the model
+
+    def path_for(self, text: str, voice: Voice) -> Path:
+        key = hashlib.sha1(f"{self.key_prefix}{voice.name}|{voice.speed_wpm}|{text}".encode()).hexdigest()[:20]
+        return self.cache_dir / key[:2] / f"{key}.flac"
+
+    def synthesize(self, text: str, voice: Voice) -> np.ndarray:
+        path = self.path_for(text, voice)
+        if not path.exists():
+            self._render(text, voice, path)
+        samples, _ = sf.read(str(path), dtype="float32")
+        return samples
+
+    def _render(self, text: str, voice: Voice, path: Path) -> None:
+        raise NotImplementedError
+
+
+class Synthesizer(CachedSpeech):
     """Speak text with espeak-ng into 16 kHz float32 arrays, caching each result as FLAC."""
 
     def __init__(self, cache_dir: Path, executable: str = "espeak-ng") -> None:
@@ -76,17 +97,6 @@ class Synthesizer:
         self._exe = found
         self.cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
-
-    def path_for(self, text: str, voice: Voice) -> Path:
-        key = hashlib.sha1(f"{voice.name}|{voice.speed_wpm}|{text}".encode()).hexdigest()[:20]
-        return self.cache_dir / key[:2] / f"{key}.flac"
-
-    def synthesize(self, text: str, voice: Voice) -> np.ndarray:
-        path = self.path_for(text, voice)
-        if not path.exists():
-            self._render(text, voice, path)
-        samples, _ = sf.read(str(path), dtype="float32")
-        return samples
 
     def synthesize_many(self, jobs: Sequence[tuple[str, Voice]], workers: int = 2) -> list[np.ndarray]:
         missing = [(t, v) for t, v in dict.fromkeys(jobs) if not self.path_for(t, v).exists()]
