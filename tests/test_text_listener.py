@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pytest
 
-from tests.listening import listen
 from bench.scenes import Scene
+from tests.listening import listen
 from voice_companion.audio import FRAME_SAMPLES, AudioChunk
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.engines.base import RecognizerFailure

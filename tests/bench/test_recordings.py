@@ -83,15 +83,18 @@ def test_fetch_downloads_checks_converts_and_then_keeps_what_it_has(
     shutil.copy(deb, mirror / "pocketsphinx.deb")
     monkeypatch.setitem(recordings.SOURCES, "pocketsphinx", Source("apt:test-sounds=1.0", _sha(deb)))
     raw_member = tmp_path / "debtree" / "usr/share/test/goforward.raw"
+    words_member = tmp_path / "debtree" / "usr/share/test/words.txt"
     entries = [
         Entry("wake/x/one.flac", "mycroft", "clips/one phrase.wav", _sha(repo)),
         Entry("speech/x/metadata.csv", "mycroft", "metadata.csv", _sha(mirror / "mycroft" / "metadata.csv")),
         Entry("speech/cmu/goforward.flac", "pocketsphinx", "usr/share/test/goforward.raw", _sha(raw_member)),
-        Entry("speech/cmu/words.txt", "pocketsphinx", "usr/share/test/words.txt", _sha(tmp_path / "debtree" / "usr/share/test/words.txt")),
-    ]  # fmt: skip
+        Entry("speech/cmu/words.txt", "pocketsphinx", "usr/share/test/words.txt", _sha(words_member)),
+    ]
     manifest = tmp_path / "recordings.csv"
-    manifest.write_text("path,source,member,sha256\n" + "".join(",".join(
-        f'"{v}"' if " " in v else v for v in (e.path, e.source, e.member, e.sha256)) + "\n" for e in entries))  # fmt: skip
+    with manifest.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "source", "member", "sha256"])
+        writer.writerows([e.path, e.source, e.member, e.sha256] for e in entries)
     assert recordings.read_manifest(manifest) == entries
     folder = tmp_path / "cache" / "test-recordings"
 
@@ -120,7 +123,8 @@ def test_a_file_that_is_not_the_pinned_one_is_refused(tmp_path: Path, mirror: Pa
     manifest = tmp_path / "recordings.csv"
     manifest.write_text("path,source,member,sha256\nwake/a.flac,mycroft,a.wav," + "0" * 64 + "\n")
     folder = tmp_path / "out"
-    with pytest.raises(CompanionError, match=r"/mycroft/a\.wav: .*hash.*; the source changed or the download was damaged"):
+    damaged = r"/mycroft/a\.wav: .*hash.*; the source changed or the download was damaged"
+    with pytest.raises(CompanionError, match=damaged):
         recordings.fetch(folder, manifest=manifest)
     assert not recordings.is_complete(folder, manifest) and not (folder / "wake" / "a.flac").exists()
 

@@ -118,7 +118,9 @@ def add_device_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("devices", help="list audio inputs and outputs")
     p.set_defaults(func=cmd_devices)
 
-    p = subparsers.add_parser("mic-test", help="show the microphone level and whether it hears speech (exit status 3 if none)")
+    p = subparsers.add_parser(
+        "mic-test", help="show the microphone level and whether it hears speech (exit status 3 if none)"
+    )
     p.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
     p.add_argument(
         "--input-device", default=argparse.SUPPRESS, metavar="NAME", help="input name, part of one, or number"

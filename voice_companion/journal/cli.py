@@ -60,7 +60,9 @@ def add_journal_commands(subparsers: Any, default_db: DefaultDb = _default_db) -
     p.add_argument("--output", type=Path, default=None, help="file to write (default: standard output)")
     p.set_defaults(func=cmd_export)
 
-    p = subparsers.add_parser("forget", help="delete everything in the journal (asks first; exit status 1 if not confirmed)")
+    p = subparsers.add_parser(
+        "forget", help="delete everything in the journal (asks first; exit status 1 if not confirmed)"
+    )
     _common(p)
     p.add_argument("--yes", action="store_true", help="do not ask; delete at once")
     p.set_defaults(func=cmd_forget)
