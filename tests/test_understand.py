@@ -82,6 +82,11 @@ def _heard(commands: TextCommands, text: str) -> tuple[str | None, str | None, d
         ("Hey companion, how many hugs this week?", "count_this_week", {"ritual": "hug"}),
         ("Hey companion, when was our last date night?", "last_time", {"ritual": "date_night"}),
         ("Hey companion, could you start a hug, please?", "start_hug", {}),
+        ("Hey companion, let's move on.", "next", {}),
+        ("Hey companion, okay, next.", "next", {}),
+        # a length in a ritual's name is part of the name
+        ("Hey companion, when did we last do two minute check in?", "last_time", {"ritual": "quick_checkin"}),
+        ("Hey companion, a two minute hug.", "start_hug", {"seconds": 120.0}),
     ],
 )
 def test_wake_and_command_from_text(commands: TextCommands, text: str, intent: str, slots: dict) -> None:

@@ -19,7 +19,11 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)*")
 # Sounds that carry no meaning; dropped before anything is compared.
 FILLERS = frozenset({"um", "uh", "erm", "er", "hmm", "mm", "ah", "oh", "huh"})
 # Politeness around a command ("could you start a hug please"): ignored unless the phrasing has the word.
-POLITE = frozenset({"please", "can", "could", "would", "will", "you", "just", "now", "hey", "so", "and", "then"})
+# "let's", "okay" and "alright" lead into a command as often ("let's move on", "okay, next").
+POLITE = frozenset(
+    {"please", "can", "could", "would", "will", "you", "just", "now", "hey", "so", "and", "then", "let's", "okay", "ok",
+     "alright"}
+)  # fmt: skip
 # The wake phrase may follow one stray word ("oh, hey companion", "okay hey companion").
 MAX_WORDS_BEFORE_WAKE = 1
 
@@ -103,14 +107,16 @@ class TextCommands:
         if not words:
             return NO_MATCH
         found = find_duration(words)
-        spoken = list(words)
+        with_length = list(words)
         if found is not None:
-            spoken[found.start : found.end] = [DURATION_TOKEN]
+            with_length[found.start : found.end] = [DURATION_TOKEN]
         best: tuple[float, Phrasing] | None = None
         scores: dict[str, float] = {}
         for phrasing in self.phrasings:
             if allowed is not None and phrasing.intent not in allowed:
                 continue
+            # a length only where the phrasing has one: "two minute check in" is also a ritual's name
+            spoken = with_length if DURATION_TOKEN in phrasing.words else words
             heard = [w for w in spoken if w not in POLITE or w in phrasing.words]
             score = similarity(phrase_phones(heard), phrasing.phones)
             scores[phrasing.intent] = max(score, scores.get(phrasing.intent, 0.0))
