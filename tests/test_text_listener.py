@@ -12,8 +12,10 @@ from tests.listening import listen
 from voice_companion.audio import FRAME_SAMPLES, AudioChunk
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.engines.base import RecognizerFailure
+from voice_companion.engines.whisper_engine import Transcript
 from voice_companion.hearing import make_listener
 from voice_companion.modes import Mode
+from voice_companion.segmenter import Utterance
 from voice_companion.text_listener import TextListener
 
 
@@ -110,6 +112,9 @@ class _Spy:
         self.calls.append((len(samples) / 16000, transcript.text))
         return transcript
 
+    def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
+        return self.real.alternatives(samples, prompt)
+
 
 def test_a_command_after_the_wake_phrase_alone_is_heard_with_the_wake_phrase_before_it(whisper):
     """ "hey companion" ... "start a hug timer": the command is written with the wake phrase's audio before
@@ -136,3 +141,41 @@ def test_a_command_after_the_wake_phrase_alone_is_heard_with_the_wake_phrase_bef
     ], spy.calls
     (wake_seconds, _), (both_seconds, text) = spy.calls[0], spy.calls[-1]  # noqa: RUF059
     assert both_seconds > wake_seconds + 1.0 and "companion" in text.lower()
+
+
+class _Writes:
+    """Pure policy: a recogniser that writes the given texts, likeliest first, for any speech."""
+
+    name = "whisper"
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = texts
+
+    def speech_probability(self, samples: np.ndarray) -> float:
+        return 1.0
+
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript:
+        return Transcript(self.texts[0], -0.3, 0.01)
+
+    def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
+        return self.texts[1:]
+
+
+def _hear(listener: TextListener, recognizer: _Writes, mode: Mode):
+    listener.recognizer = recognizer
+    speech = Utterance(np.zeros(16000, np.int16), 0.0, 0.1, 0.9, 1.4, 0.8)
+    heard = listener.hear(speech, mode)
+    return heard and (heard.wake_phrase, heard.intent and heard.intent.name)
+
+
+def test_the_beams_other_texts_complete_a_wake_phrase_but_never_make_talk_a_command(whisper):
+    listener = _listener(whisper)
+    home = _Writes("Hey companion, start at home timer.", "Hey companion, start a hug timer.")
+    assert _hear(listener, home, Mode.WAKE) == ("hey companion", "start_hug")
+    # the likeliest text decides when it has a command, or no wake phrase
+    assert _hear(listener, _Writes("Hey companion, next.", "Hey companion, skip."), Mode.WAKE) == (
+        "hey companion", "next")  # fmt: skip
+    assert _hear(listener, _Writes("Number.", "No."), Mode.OPEN) is None
+    assert _hear(listener, _Writes("What's for dinner?", "Hey companion, stop."), Mode.WAKE) is None
+    # and an other text without the wake phrase completes nothing
+    assert _hear(listener, _Writes("Hey companion, where?", "Start a hug."), Mode.WAKE) == ("hey companion", None)

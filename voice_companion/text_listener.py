@@ -82,6 +82,8 @@ class TextRecognizer(Protocol):
 
     def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript: ...
 
+    def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]: ...
+
     def speech_probability(self, samples: np.ndarray) -> float: ...
 
 
@@ -201,6 +203,8 @@ class TextListener:
         if transcript.no_speech_prob > NO_SPEECH_PROBABILITY and transcript.avg_logprob < LOW_LOGPROB:
             return None
         heard = self.decide(transcript.text, utterance, mode)
+        if heard is not None and heard.wake_phrase is not None and heard.intent is None:
+            heard = self._other_readings(heard, samples, transcript.text, utterance, mode)
         if context is not None and heard is not None and heard.wake_phrase is not None:
             # the wake phrase was the context's, and was reported when it was said
             heard = (
@@ -211,6 +215,17 @@ class TextListener:
         if self._second is not None:
             heard = self._second.review(utterance, mode, heard)
         _LOGGER.debug("heard %r in %s mode: %s", transcript.text, mode.value, heard)
+        return heard
+
+    def _other_readings(self, heard: Heard, samples: np.ndarray, text: str, utterance: Utterance, mode: Mode) -> Heard:
+        """A wake phrase with no command: the first of the recogniser's other readings that has both. Only
+        then: for talk without the wake phrase, other readings made a command of "Number." in a listening
+        window (3 of 300 unrelated utterances taken, not 2)."""
+        for other_text in self.recognizer.alternatives(samples, self._prompt):
+            other = self.decide(other_text, utterance, mode)
+            if other is not None and other.wake_phrase is not None and other.intent is not None:
+                _LOGGER.debug("took %r over %r", other_text, text)
+                return other
         return heard
 
     def _context(self, utterance: Utterance, mode: Mode) -> np.ndarray | None:

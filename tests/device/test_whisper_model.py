@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sys
@@ -80,6 +81,9 @@ def test_the_bundled_model_transcribes_a_real_recording(recognizer: WhisperRecog
     assert "forward" in words and ("ten" in words or "10" in words), transcript
     assert transcript.avg_logprob > -1.0 and transcript.no_speech_prob < 0.5
     assert recognizer.transcribe(np.zeros(0, np.int16)) == Transcript("", float("-inf"), 1.0)
+    others = recognizer.alternatives(read_int16(CMU / "goforward.flac"))
+    assert len(others) >= 2 and all("forward" in t.lower() for t in others[:2]), others  # a beam's readings
+    assert recognizer.alternatives(np.zeros(0, np.int16)) == ()
     with pytest.raises(ValueError, match="expected mono int16 samples"):
         recognizer.transcribe(np.zeros(1600, np.float32))
 
@@ -92,7 +96,8 @@ def test_speech_probability_tells_speech_from_a_running_tap(recognizer: WhisperR
 
 
 class _Broken:
-    """A model whose segments fail while being decoded, as CTranslate2 does lazily."""
+    """A model whose engine fails on the audio: CTranslate2 decoding transcribe()'s segments lazily, or
+    running out of memory."""
 
     def transcribe(self, *args: object, **kwargs: object) -> tuple[Iterator[object], None]:
         def segments() -> Iterator[object]:
@@ -101,12 +106,17 @@ class _Broken:
 
         return segments(), None
 
+    def feature_extractor(self, *args: object) -> object:
+        raise RuntimeError("CUDA failed with error out of memory")
+
 
 def test_an_engine_failure_is_a_recognizer_failure_not_a_crash(recognizer: WhisperRecognizer) -> None:
-    broken = object.__new__(WhisperRecognizer)
+    broken = copy.copy(recognizer)
     broken._model = _Broken()  # type: ignore[attr-defined]
     with pytest.raises(RecognizerFailure, match="whisper: transcription failed \\(RuntimeError: CUDA failed"):
         broken.transcribe(read_int16(CMU / "goforward.flac"))
+    with pytest.raises(RecognizerFailure, match="whisper: transcription failed \\(RuntimeError: CUDA failed"):
+        broken.alternatives(read_int16(CMU / "goforward.flac"))
     assert RecognizerFailure is base.RecognizerFailure  # the one the text listener falls back on
 
 
