@@ -68,7 +68,7 @@ class App:
 
             source = _chain()
         if output_spec == "speaker":
-            from voice_companion.audio_io import SpeakerOut
+            from voice_companion.speaker_out import SpeakerOut
 
             out: Any = SpeakerOut(resolve_device(settings.output_device, "output"))
         else:

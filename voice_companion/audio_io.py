@@ -1,4 +1,4 @@
-"""The microphone and the speaker through sounddevice: the callback only copies bytes into a queue."""
+"""The microphone through sounddevice: the callback only copies bytes into a queue (the speaker: speaker_out)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 
 import numpy as np
@@ -56,13 +55,17 @@ class MicSource:
     with silence (timers still end on time), and reopens it with back-off until it is back.
     """
 
-    def __init__(self, device: int | str | None = None, stall_seconds: float = 1.0) -> None:
+    def __init__(
+        self, device: int | str | None = None, stall_seconds: float = 1.0, queue_seconds: float = QUEUE_SECONDS
+    ) -> None:
         check_device("input", device)
         self.device = device
         self.stall_seconds = stall_seconds
-        self._queue: queue.Queue[tuple[np.ndarray, int, bool]] = queue.Queue(
-            maxsize=int(QUEUE_SECONDS * SAMPLE_RATE / FRAME_SAMPLES)
+        # (block, microphone samples captured up to its end, playback count at its callback, on time)
+        self._queue: queue.Queue[tuple[np.ndarray, int, int, bool]] = queue.Queue(
+            maxsize=max(1, int(queue_seconds * SAMPLE_RATE / FRAME_SAMPLES))
         )
+        self._captured = 0  # counted in the callback, dropped blocks included: the stream's own position
         self._stop = threading.Event()
         self._reference: PlaybackReference | None = None
         self.echo: EchoCanceller | None = None
@@ -83,8 +86,9 @@ class MicSource:
         now = time.monotonic()
         on_time = ON_TIME_SECONDS[0] <= now - self._last_callback <= ON_TIME_SECONDS[1]
         self._last_callback = now
+        self._captured += frames
         try:
-            self._queue.put_nowait((indata[:, 0].copy(), written, on_time))
+            self._queue.put_nowait((indata[:, 0].copy(), self._captured, written, on_time))
         except queue.Full:
             self.dropped_blocks += 1
 
@@ -101,25 +105,38 @@ class MicSource:
             samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=FRAME_SAMPLES,
             device=self.device, callback=self._callback, latency="low",
         )  # fmt: skip
+        self._captured = 0
         stream.start()
         return stream
 
     def _live_blocks(self, stream) -> Iterator[np.ndarray]:  # noqa: ANN001
         last = time.monotonic()
-        captured = 0
+        taken = 0
         alignment = StreamAlignment(FRAME_SAMPLES)  # a new stream sits elsewhere in the playback
         while not self._stop.is_set():
             try:
-                block, written, on_time = self._queue.get(timeout=0.1)
+                block, captured, written, on_time = self._queue.get(timeout=0.1)
             except queue.Empty:
                 if not stream.active or time.monotonic() - last > self.stall_seconds:
                     raise MicLost("no audio from it") from None
                 continue
             last = time.monotonic()
-            captured += len(block)
+            if captured - len(block) > taken:
+                yield from self._gap(captured - len(block) - taken)
+            taken = captured
             if self.echo is not None and self._reference is not None and len(block) == FRAME_SAMPLES:
                 block = self._cancel(block, captured, written, on_time, alignment)
             yield block
+
+    def _gap(self, samples: int) -> Iterator[np.ndarray]:
+        """Silence in place of blocks dropped while the loop was too far behind (a long line rendered on the
+        fly on a slow machine): the audio clock stays on the microphone's, so timers end on time, and
+        `captured` stays the stream's position, so the echo canceller's alignment still holds after it."""
+        _LOGGER.warning("fell %.1f s behind the microphone; that audio was dropped", samples / SAMPLE_RATE)
+        while samples > 0:
+            size = min(samples, FRAME_SAMPLES)
+            samples -= size
+            yield np.zeros(size, np.int16)
 
     def _cancel(
         self, block: np.ndarray, captured: int, written: int, on_time: bool, alignment: StreamAlignment
@@ -183,107 +200,3 @@ class MicSource:
         for block in self._blocks():
             yield AudioChunk(block, produced / SAMPLE_RATE)
             produced += len(block)
-
-
-class SpeakerOut:
-    """Plays queued audio in order; `stop` drops what has not been played yet.
-
-    If the speaker fails, the companion keeps running: the failure is logged once and the stream is
-    reopened (at most every few seconds) when there is something to play.
-    """
-
-    def __init__(self, device: int | str | None = None) -> None:
-        check_device("output", device)
-        self.device = device
-        self._pending: deque[np.ndarray] = deque()
-        self._lock = threading.Lock()
-        self._stream = None
-        self._next_try = 0.0
-        self.failures = 0
-        self.reference = PlaybackReference()  # everything sent out, silence included: the echo to cancel
-        self._ensure_stream()
-
-    def _alive(self) -> bool:
-        try:
-            return self._stream is not None and bool(self._stream.active)
-        except _sounddevice().PortAudioError:  # PortAudio was restarted under it (the microphone was rescanned)
-            return False
-
-    def _ensure_stream(self) -> bool:
-        if self._alive():
-            return True
-        if time.monotonic() < self._next_try:
-            return False
-        sd = _sounddevice()
-        if self._stream is not None:
-            try:
-                self._stream.close()
-            except Exception:  # noqa: BLE001 - a dead stream may fail to close
-                _LOGGER.debug("closing a dead output stream failed", exc_info=True)
-            self._stream = None
-            sd._terminate()
-            sd._initialize()
-        try:
-            stream = sd.OutputStream(
-                samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=FRAME_SAMPLES,
-                device=self.device, callback=self._callback, latency="low",
-            )  # fmt: skip
-            stream.start()
-        except (sd.PortAudioError, OSError, ValueError) as exc:
-            self.failures += 1
-            if self.failures == 1:
-                _LOGGER.warning("speaker unavailable (%s); carrying on without sound, retrying now and then", exc)
-            self._next_try = time.monotonic() + RETRY_MAX_SECONDS
-            return False
-        if self.failures:
-            _LOGGER.warning("speaker is back")
-            self.failures = 0
-        self._stream = stream
-        return True
-
-    def _callback(self, outdata, frames, time_info, status) -> None:  # noqa: ANN001
-        out = outdata[:, 0]
-        filled = 0
-        with self._lock:
-            while filled < frames and self._pending:
-                head = self._pending[0]
-                take = min(frames - filled, len(head))
-                out[filled : filled + take] = head[:take]
-                filled += take
-                if take == len(head):
-                    self._pending.popleft()
-                else:
-                    self._pending[0] = head[take:]
-        out[filled:] = 0
-        if status.output_underflow:
-            self.reference.note_underflow()
-        self.reference.write(out)
-
-    @property
-    def busy(self) -> bool:
-        with self._lock:
-            return bool(self._pending)
-
-    def play(self, samples: np.ndarray, at_seconds: float) -> None:
-        if not self._ensure_stream():
-            return  # nothing can be heard now; dropping it keeps later lines on time
-        with self._lock:
-            self._pending.append(samples)
-
-    def stop(self, at_seconds: float) -> None:
-        with self._lock:
-            self._pending.clear()
-
-    def advance(self, now_seconds: float) -> None:
-        """Live audio is played as it comes; nothing to settle."""
-
-    def close(self, drain_seconds: float = 5.0) -> None:
-        deadline = time.monotonic() + drain_seconds
-        while self.busy and self._alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if self._stream is not None:
-            try:
-                self._stream.stop()
-                self._stream.close()
-            except Exception:  # noqa: BLE001 - closing a dead stream
-                _LOGGER.debug("closing the output stream failed", exc_info=True)

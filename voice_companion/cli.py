@@ -169,7 +169,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     samples = companion_voice(_settings(args), cache=False).synthesize(args.text)  # typed text never goes on disk
     if args.output == "speaker":
         from voice_companion.audio import SAMPLE_RATE
-        from voice_companion.audio_io import SpeakerOut
+        from voice_companion.speaker_out import SpeakerOut
 
         speaker = SpeakerOut()
         speaker.play(samples, 0.0)

@@ -18,6 +18,7 @@ import soundfile
 from bench.pulse import SINK, play_wav, record, sounddevice_in
 from bench.scenes import SHARED_AUDIO
 from tests.natural import DEVICE_VOICES, KOKORO, require_kokoro
+from voice_companion.audio_io import MicSource
 from voice_companion.device.audio_devices import (
     BLOCK_SECONDS,
     match_device,
@@ -211,3 +212,23 @@ def test_say_plays_the_voice_on_the_speaker_whole_and_unclipped(
     print(f"\n{voice}: {(loud[-1] - loud[0]) / RATE:.2f} s on the sink for a {len(sent) / RATE:.2f} s line")
     assert (loud[-1] - loud[0]) / RATE == pytest.approx(len(sent) / RATE, abs=0.3)  # the whole line, once
     assert 3000 < np.max(np.abs(got)) < 32767
+
+
+def test_a_loop_that_falls_behind_keeps_the_microphone_clock(sd: Any) -> None:
+    """The loop stalls for longer than the microphone's queue holds (a long line rendered on the fly on a
+    slow machine): the blocks dropped meanwhile come back as silence, so the audio clock keeps the wall
+    clock's pace (timers end on time) and the count that places the echo stays the stream's own."""
+    source = MicSource("pulse", queue_seconds=0.3)
+    chunks = iter(source)
+    try:
+        first = next(chunks)
+        started = time.monotonic() - first.end_seconds
+        time.sleep(1.5)  # the loop is busy; the queue holds 0.3 s of it
+        while time.monotonic() - started < 2.5:
+            chunk = next(chunks)
+        behind = (time.monotonic() - started) - chunk.end_seconds
+    finally:
+        source.stop()
+        chunks.close()
+    assert source.dropped_blocks >= 40  # about 1.2 s of 20 ms blocks did not fit
+    assert -0.1 < behind < 0.3, f"the audio clock is {behind:.2f} s behind the microphone"
