@@ -11,8 +11,9 @@ import pytest
 from bench.scenes import active_power, recording
 from tests.natural import require_kokoro
 from voice_companion.audio import float_to_int16, int16_to_float
-from voice_companion.echo import EchoCanceller, EchoSettings, find_delay
+from voice_companion.echo import EchoCanceller, EchoSettings, find_delay, spectral_flatness
 from voice_companion.playback import PlaybackReference, StreamAlignment
+from voice_companion.tones import chime, listening_tone
 
 RATE = 16000
 N = 320
@@ -140,6 +141,30 @@ def test_find_delay_on_real_speech(device: str) -> None:
     assert find_delay(mic, reference, EchoSettings().min_peak_ratio) == lag
     noise = np.random.default_rng(2).normal(size=len(mic))
     assert find_delay(noise, reference, EchoSettings().min_peak_ratio) is None
+
+
+@pytest.mark.parametrize("delay", [200, 500, 2000])
+def test_a_chime_never_sets_the_echo_delay(delay: int) -> None:
+    """A chime correlates with itself at every period of its notes: searched on, it locked 6 samples for a
+    200-sample echo and 8000 for 500, and left its echo in. Tones are not searched on: while the delay is
+    unknown the microphone is muted under them instead."""
+    n = 3 * RATE // N * N
+    played = np.zeros(n)
+    played[RATE // 2 : RATE // 2 + len(chime())] = chime()
+    mic = np.convolve(played, _room(delay, 0.5))[:n] + np.random.default_rng(1).normal(0, 30, n)
+    played, mic = played.astype(np.int16), np.clip(mic, -32768, 32767).astype(np.int16)
+    canceller = EchoCanceller()
+    out = _run(canceller, mic, played)
+    assert canceller.delay_samples is None
+    assert _db(mic) - _db(out) > 18.0
+
+
+def test_speech_is_far_flatter_than_the_device_tones() -> None:
+    for tone in (chime(), listening_tone()):
+        assert spectral_flatness(tone) < EchoSettings().min_flatness / 10
+    voice = _device_voice(6.0)
+    windows = [voice[i : i + RATE] for i in range(0, len(voice) - RATE, RATE // 4)]
+    assert min(spectral_flatness(w) for w in windows) > EchoSettings().min_flatness * 2
 
 
 def test_alignment_ignores_late_callbacks_and_settles_again() -> None:

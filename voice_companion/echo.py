@@ -42,6 +42,7 @@ class EchoSettings:
     search_window_seconds: float = 0.5  # microphone audio used to find the delay
     search_every_frames: int = 5  # look for the delay every 100 ms while it is unknown or poor
     min_reference_dbfs: float = -50.0  # playback quieter than this is not worth cancelling or searching on
+    min_flatness: float = 1e-3  # playback more tonal than this (a chime: 3e-5; speech: 2e-3 and up) is not searched on
     min_peak_ratio: float = 20.0  # correlation peak over the mean: how sure a delay must be (chance: ~5-14)
     max_mute_seconds: float = 1.5  # longest the microphone is muted while the echo is looked for
     suppress_margin: float = 4.0  # a remainder under 4x (6 dB over) the expected leak is taken as echo
@@ -58,6 +59,12 @@ class EchoSettings:
     @property
     def max_delay_samples(self) -> int:
         return int(self.max_delay_seconds * SAMPLE_RATE)
+
+
+def spectral_flatness(samples: np.ndarray) -> float:
+    """Geometric over arithmetic mean of the power spectrum: near 0 for a tone, higher for speech or noise."""
+    power = np.abs(np.fft.rfft(samples.astype(np.float64))) ** 2 + 1e-3
+    return float(np.exp(np.mean(np.log(power))) / np.mean(power))
 
 
 def find_delay(mic: np.ndarray, reference: np.ndarray, min_peak_ratio: float) -> int | None:
@@ -127,6 +134,8 @@ class EchoCanceller:
         reference = self._ref[len(self._ref) - len(mic) - s.max_delay_samples :]
         if level_dbfs(reference) < s.min_reference_dbfs or level_dbfs(mic) < s.min_reference_dbfs:
             return
+        if spectral_flatness(reference) < s.min_flatness:
+            return  # a tone correlates with itself at every period: its peaks would lock onto a wrong delay
         lag = find_delay(mic, reference, s.min_peak_ratio)
         if lag is None:
             return
