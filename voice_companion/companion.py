@@ -63,6 +63,7 @@ class Companion:
         self.activity: Activity | None = None
         self.speaker = SpeakerQueue()
         self.open_until = -1.0
+        self._hushed_until = -1.0  # the window opened by a wake phrase that cut the device off
         self._open_after_speech = 0.0
         self._last_said: str | None = None
         self._chime = chime()
@@ -170,6 +171,8 @@ class Companion:
         if heard.intent is None:
             start = self.speaker.play(self._tone, now, speech=False)
             self.open_until = start + len(self._tone) / SAMPLE_RATE + self.command_window_seconds
+            if was_talking:
+                self._hushed_until = self.open_until
             return
         intent = heard.intent
         if self._too_unsure_to_end(heard):
@@ -177,6 +180,8 @@ class Companion:
             return
         self.open_until = -1.0
         self._emit(events.Command(now, intent.name, intent.text))
+        if intent.name == IntentName.CANCEL and self.activity is None and now <= self._hushed_until:
+            return  # "hey companion" cut it off, then "stop": it is quiet already; "nothing's running" is one too many
         if intent.name == IntentName.CANCEL and was_talking:
             self.interrupt(now)
             if self.activity is None or heard.wake_phrase is None:

@@ -94,3 +94,20 @@ def test_an_unsure_enough_in_an_answer_window_does_not_end_the_evening(companion
     companion._on_heard(Heard(30.0, "hey companion", 29.0, enough, wake + 0.5, wake + 0.5, sure=True))
     assert companion.activity is None
     assert [e.ritual for e in companion.events if isinstance(e, RitualEndedEarly)] == ["evening_checkin"]
+
+
+def test_stop_after_the_wake_phrase_cut_the_device_off_is_taken_quietly(companion):
+    """ "Hey companion" over the help line cuts it off and opens a window; a "stop" in it means the
+    quiet it already has, not "There's no timer running". Once the window has closed, it is answered."""
+    companion.now = 1.0
+    companion.handle(Intent("help", {}, "what can you do"), 1.0)
+    said = len(_said(companion))
+    assert companion.speaker.audio_until > 4.0  # a long line, still playing at 3 s
+    companion._on_heard(Heard(3.0, "hey companion", 2.6, None, 1.0, 1.0, sure=True))
+    assert companion.speaker.audio_until <= 3.3, "the wake phrase cut the line off (the listening tone plays)"
+    stop = Intent("cancel", {}, "stop")
+    companion._on_heard(Heard(5.0, None, None, stop, 1.0, sure=True))
+    assert len(_said(companion)) == said, "nothing more is said"
+    companion._on_heard(Heard(5.0 + companion.command_window_seconds + 1.0, "hey companion", 11.5, stop, 1.0, 1.0,
+                              sure=True))  # fmt: skip
+    assert "no timer running" in _said(companion)[-1]
