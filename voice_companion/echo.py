@@ -42,7 +42,7 @@ class EchoSettings:
     search_window_seconds: float = 0.5  # microphone audio used to find the delay
     search_every_frames: int = 5  # look for the delay every 100 ms while it is unknown or poor
     min_reference_dbfs: float = -50.0  # playback quieter than this is not worth cancelling or searching on
-    min_flatness: float = 1e-3  # playback more tonal than this (a chime: 3e-5; speech: 2e-3 and up) is not searched on
+    min_flatness: float = 1e-3  # not searched on below (chime: under 1e-5, listening tone: 3e-5; speech: 2.5e-3 up)
     min_peak_ratio: float = 20.0  # correlation peak over the mean: how sure a delay must be (chance: ~5-14)
     max_mute_seconds: float = 1.5  # longest the microphone is muted while the echo is looked for
     suppress_margin: float = 4.0  # a remainder under 4x (6 dB over) the expected leak is taken as echo
