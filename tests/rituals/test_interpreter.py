@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.rituals.driver import RITUALS, Driver
+from voice_companion.actions import Chime, Emit
 
 
 def _through(driver: Driver, until: str) -> None:
@@ -243,6 +244,16 @@ def test_break_times_twenty_minutes_then_invites_a_soft_start():
     d.wait(110.0)
     assert d.of_type("chime") and d.completed is True
     assert any("softly" in s or "heard you say" in s for s in d.said)
+
+
+def test_the_end_of_a_break_longer_than_the_idle_limit_is_not_taken_for_silence():
+    """The break's 20 minutes pass the 15-minute idle limit; while its closing lines are still being said
+    (the companion ticks every frame meanwhile), the ritual must not end itself as abandoned."""
+    d = Driver.of("break").start()
+    at_end = d.run.tick(d.t + 1200.5)  # the chime, the come-back line and the goodbye step
+    while_speaking = d.run.tick(d.t + 1200.6)
+    ended = [a for a in at_end + while_speaking if isinstance(a, Emit) and a.event.type == "ritual_ended_early"]
+    assert any(isinstance(a, Chime) for a in at_end) and ended == []
 
 
 @pytest.mark.parametrize("name", ["quick_checkin", "stress_talk", "quarterly_checkin"])

@@ -85,6 +85,7 @@ class RitualRun:
             self._nudged = True
             return [self._say("ask_nudge"), *self._step_line]
         elif self._phase == "timer" and now >= self._deadline:
+            self._last_activity = self._deadline  # a timer's minutes are not silence: the idle clock starts now
             end_line = self._step.end_line
             said = [self._say(end_line, self._who())] if end_line else []
             return [Chime(self._deadline), *said, *self._advance(self._deadline)]
