@@ -132,6 +132,49 @@ def test_the_microphone_is_muted_while_the_echo_is_not_found_yet() -> None:
     assert not np.any(canceller.process(mic[-N:], played[-N:]))
 
 
+def test_a_chime_before_a_line_leaves_the_line_its_own_mute() -> None:
+    """The chime is never searched on, so its echo is muted instead, for up to `max_mute_seconds`. That
+    allowance is per stretch of playback: a line a while later is muted until its own echo is found, not
+    let through raw because a chime used the allowance up (live, that raw line swallowed a "stop")."""
+    room = _room(400, 0.5)
+    line = _device_voice(3.0)
+    played = np.zeros(6 * RATE // N * N)
+    played[int(0.2 * RATE) : int(0.2 * RATE) + len(chime())] = chime()
+    played[3 * RATE : 3 * RATE + len(line)] = line[: len(played) - 3 * RATE]
+    mic = np.convolve(played, room)[: len(played)] + np.random.default_rng(1).normal(0, 10**-3, len(played))
+    played, mic = float_to_int16(played), float_to_int16(mic)
+    canceller = EchoCanceller()
+    raw_echo = []
+    for i in range(0, len(mic), N):
+        out = canceller.process(mic[i : i + N], played[i : i + N])
+        if i >= 3 * RATE and canceller.delay_samples is None and _db(mic[i : i + N]) > 50:
+            raw_echo.append(_db(out))  # the line's loud echo before its delay is found
+    assert raw_echo, "the line's delay was found at once; nothing was tested"
+    assert max(raw_echo) < 0  # all muted (zeros), none passed through
+    assert canceller.delay_samples is not None
+
+
+def test_what_was_played_before_the_delay_was_lost_still_comes_back_muted() -> None:
+    """A "stop" cuts a line off, and the output stream's hiccup makes the echo delay lost. The part of the
+    line already sent to the speaker still arrives for up to the echo delay: it is muted, not passed raw,
+    and once it has passed the microphone is heard again."""
+    delay = int(0.3 * RATE)
+    played, mic, _, _ = _scene(_room(delay, 0.5), 4.0)
+    cut = int(2.5 * RATE) // N * N
+    played[cut:] = 0  # the line stops here; its echo goes on for the delay
+    mic = float_to_int16(np.convolve(int16_to_float(played), _room(delay, 0.5))[: len(played)])
+    canceller = EchoCanceller()
+    _run(canceller, mic[:cut], played[:cut])
+    assert canceller.delay_samples is not None
+    canceller.lost()
+    after = _run(canceller, mic[cut:], played[cut:])
+    tail = after[: delay + N]
+    assert _db(mic[cut : cut + delay]) > 50  # the echo of the line really is still arriving...
+    assert not np.any(tail)  # ...and none of it is heard
+    voice = float_to_int16(recording("speech/cmu_testdata/goforward.flac"))[N : 2 * N]  # 1.2 s later
+    assert np.any(voice) and np.array_equal(canceller.process(voice, np.zeros(N, np.int16)), voice)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_find_delay_on_real_speech(device: str) -> None:
     voice = _device_voice(1.5, device)

@@ -44,7 +44,10 @@ class EchoSettings:
     min_reference_dbfs: float = -50.0  # playback quieter than this is not worth cancelling or searching on
     min_flatness: float = 1e-3  # not searched on below (chime: under 1e-5, listening tone: 3e-5; speech: 2.5e-3 up)
     min_peak_ratio: float = 20.0  # correlation peak over the mean: how sure a delay must be (chance: ~5-14)
-    max_mute_seconds: float = 1.5  # longest the microphone is muted while the echo is looked for
+    max_mute_seconds: float = 1.5  # longest the microphone is muted while the echo is looked for...
+    # ...in one stretch of playback, begun after this long without any. Counted over the run, a chime (1.4 s,
+    # never searched on) used it up, and the next line came back raw: one long utterance that swallowed a "stop".
+    fresh_start_seconds: float = 1.0
     suppress_margin: float = 4.0  # a remainder under 4x (6 dB over) the expected leak is taken as echo
     leak_rise_per_frame: float = 1.02  # the leak estimate creeps up ~4 dB/s, so an echo path change is followed
 
@@ -124,7 +127,9 @@ class EchoCanceller:
         self.leak = 1.0  # what the filter leaves of the echo, as an energy ratio
         self.delay_samples: int | None = None
         self._candidate: int | None = None
-        self._muted_frames = 0
+        self._muted_frames = 0  # muted in this stretch of playback while the delay was unknown
+        self._quiet_frames = 0  # frames since playback was last loud enough to be heard
+        self._drain_frames = 0  # still to mute after the delay was lost: what was already played comes back
         self.erle_db = 0.0  # echo return loss enhancement of the output, smoothed: how much echo is taken out
 
     # ---- the bulk delay -------------------------------------------------------------------------------
@@ -177,6 +182,9 @@ class EchoCanceller:
         delay is no longer known; until it is found again, the microphone is muted while the device talks."""
         if self.delay_samples is not None:
             _LOGGER.debug("echo delay lost; finding it again")
+        # What was already played still comes back for up to the longest delay (a line just cut off by "stop").
+        s = self.settings
+        self._drain_frames = -(-s.max_delay_samples // s.frame_samples) if self._playing() else 0
         self.delay_samples = None
         self._candidate = None
         self._muted_frames = 0
@@ -209,10 +217,17 @@ class EchoCanceller:
         if self._frames % s.search_every_frames == 0 and len(self._mic_history) == self._mic_history.maxlen:
             if self.delay_samples is None or self.erle_db < 10.0:
                 self._search()
+        playing = self._playing()
+        self._quiet_frames = 0 if playing else self._quiet_frames + 1
+        if self._quiet_frames * n >= s.fresh_start_seconds * SAMPLE_RATE:
+            self._muted_frames = 0  # a new stretch of playback gets the whole allowance
         if self.delay_samples is None:
-            if self._playing() and self._muted_frames < s.max_mute_seconds * SAMPLE_RATE / n:
+            if playing and self._muted_frames < s.max_mute_seconds * SAMPLE_RATE / n:
                 self._muted_frames += 1
                 return np.zeros(n, np.int16)  # the device talks and its echo is not found yet: hear nothing
+            if self._drain_frames > 0:
+                self._drain_frames -= 1
+                return np.zeros(n, np.int16)
             return mic  # no echo to be found (a speaker that is not heard): better its own voice than deaf
         block = self._aligned_block()
         spectrum = np.fft.rfft(block)
