@@ -128,7 +128,7 @@ class EchoCanceller:
         self.delay_samples: int | None = None
         self._candidate: int | None = None
         self._muted_frames = 0  # muted in this stretch of playback while the delay was unknown
-        self._quiet_frames = 0  # frames since playback was last loud enough to be heard
+        self._quiet_frames = 0  # since playback was last loud; counted only while the delay is unknown
         self._drain_frames = 0  # still to mute after the delay was lost: what was already played comes back
         self.erle_db = 0.0  # echo return loss enhancement of the output, smoothed: how much echo is taken out
 
@@ -187,7 +187,7 @@ class EchoCanceller:
         self._drain_frames = -(-s.max_delay_samples // s.frame_samples) if self._playing() else 0
         self.delay_samples = None
         self._candidate = None
-        self._muted_frames = 0
+        self._muted_frames = self._quiet_frames = 0
         self._mic_history.clear()
         self._ref[:] = 0.0  # what was played before sits elsewhere relative to the microphone now
 
@@ -217,11 +217,11 @@ class EchoCanceller:
         if self._frames % s.search_every_frames == 0 and len(self._mic_history) == self._mic_history.maxlen:
             if self.delay_samples is None or self.erle_db < 10.0:
                 self._search()
-        playing = self._playing()
-        self._quiet_frames = 0 if playing else self._quiet_frames + 1
-        if self._quiet_frames * n >= s.fresh_start_seconds * SAMPLE_RATE:
-            self._muted_frames = 0  # a new stretch of playback gets the whole allowance
         if self.delay_samples is None:
+            playing = self._playing()
+            self._quiet_frames = 0 if playing else self._quiet_frames + 1
+            if self._quiet_frames * n >= s.fresh_start_seconds * SAMPLE_RATE:
+                self._muted_frames = 0  # a new stretch of playback gets the whole allowance
             if playing and self._muted_frames < s.max_mute_seconds * SAMPLE_RATE / n:
                 self._muted_frames += 1
                 return np.zeros(n, np.int16)  # the device talks and its echo is not found yet: hear nothing
