@@ -199,6 +199,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--espeak-voices", type=int, default=len(ESPEAK_VOICES))
     p.add_argument("--phrasings", type=int, default=16, help="commands per voice")
     p.add_argument("--snrs", default="10,5", help="comma-separated dB values; 'clean' for no noise")
+    p.add_argument("--segmenter", choices=("voice", "energy"), default="voice", help="speech told by silero or level")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="speech cache folder")
     p.add_argument("--audio", type=Path, default=default_audio_dir())
@@ -210,6 +211,10 @@ def parse_args() -> argparse.Namespace:
         args.kokoro_voices, args.espeak_voices, args.phrasings, args.snrs = 4, 2, 8, "10"
     args.snr_list = [None if s.strip() == "clean" else float(s) for s in args.snrs.split(",")]
     return args
+
+
+def listen(recognizer: object, language: object, args: argparse.Namespace) -> object:
+    return make_listener(recognizer, language, ["hey companion"], voice_model=args.segmenter == "voice")
 
 
 def main() -> None:
@@ -241,21 +246,21 @@ def main() -> None:
     recognizer = build_recognizer(args.engine)
     load_s = time.perf_counter() - t0
     rss["recogniser loaded"] = rss_mb()
-    make_listener(recognizer, language, ["hey companion"])
+    listen(recognizer, language, args)
     rss["first listener"] = rss_mb()
     start, runs, talk = time.monotonic(), [], []
     for snr in args.snr_list:
         for voice in voices:
             for style, command, expected in plans[voice]:
                 clip = material.command_clip(voice, style, command, expected, snr)
-                runs.append(feed(make_listener(recognizer, language, ["hey companion"]), clip, None, said))
+                runs.append(feed(listen(recognizer, language, args), clip, None, said))
             right = sum(r["outcome"] == "right" for r in runs[-len(plans[voice]) :])
             print(f"  {voice} {snr_name(snr)}: {right}/{len(plans[voice])} right, "
                   f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
             save(args, runs, talk)  # a run stopped later still leaves its clips so far
         for clip in material.unrelated_clips(snr):
             for mode, name in ((None, "wake"), (Mode.OPEN, "open")):
-                run = feed(make_listener(recognizer, language, ["hey companion"]), clip, mode, said)
+                run = feed(listen(recognizer, language, args), clip, mode, said)
                 talk.append({**run, "mode": name})
         print(f"  unrelated {snr_name(snr)}: done, {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
         save(args, runs, talk)
@@ -272,7 +277,8 @@ def main() -> None:
             taken_lines += [f"- [{snr_name(snr)} {name.upper()}] {r['text']!r} -> {r['transcripts']} -> "
                             f"{[(h['wake'], h['intent'], h['text']) for h in r['heard']]}" for r in taken]  # fmt: skip
     speed, figures = speed_table(runs, talk, load_s, rss)
-    print(f"\n## Listening v2, engine {args.engine}, code {args.code}, seed {args.seed}, {len(voices)} voices "
+    print(f"\n## Listening v2, engine {args.engine}, {args.segmenter} segmenter, code {args.code}, seed {args.seed}, "
+          f"{len(voices)} voices "
           f"({len(neural)} Kokoro), {args.phrasings} commands per voice\n")  # fmt: skip
     print(f"### Commands understood\n\n{by_family}\n\n### Per voice\n\n{per_voice}\n")
     talk_header = ["SNR", "mode", "utterances", "taken %", "as wake phrase", "as command"]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from voice_companion.engines.base import Thresholds
+from voice_companion.engines.base import RecognizerFailure, Thresholds
 from voice_companion.errors import CompanionError
 from voice_companion.intents import CommandLanguage, wake_phrase_words
 from voice_companion.listener import Listener
 from voice_companion.second_opinion import SecondOpinion
 from voice_companion.sounds import known, phrase_phones
+from voice_companion.speech_frames import SileroSpeech, SpeechModel
 from voice_companion.text_listener import TEXT_THRESHOLDS, AnyListener, TextListener
 from voice_companion.understand import TextCommands
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def writes_text(recognizer: Any) -> bool:
@@ -59,9 +63,11 @@ def make_listener(
     wake_phrases: Sequence[str],
     thresholds: Thresholds | None = None,
     second_opinion: bool = True,
+    voice_model: bool = True,
 ) -> AnyListener:
     """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time,
-    and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks)."""
+    and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks).
+    It tells speech from noise with the silero voice model unless told not to (benchmarks compare)."""
     commands = checked_commands(language, wake_phrases)
     if not writes_text(recognizer):
         return Listener(recognizer, language, wake_phrases)
@@ -76,4 +82,13 @@ def make_listener(
         chosen,
         fallback=lambda: grammar,
         second=SecondOpinion(grammar, chosen) if second_opinion else None,
+        voice=_voice_model() if voice_model else None,
     )
+
+
+def _voice_model() -> SpeechModel | None:
+    try:
+        return SileroSpeech()
+    except RecognizerFailure as exc:
+        _LOGGER.warning("%s; utterances are cut by loudness instead", exc)
+        return None

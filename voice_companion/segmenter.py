@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from voice_companion.audio import FRAME_SAMPLES, SAMPLE_RATE, AudioChunk, level_dbfs
+from voice_companion.speech_frames import SpeechModel
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 FLOOR_PERCENTILE = 5  # an utterance's own noise floor: its pre-roll and pauses
@@ -31,6 +32,10 @@ class SegmenterSettings:
     min_speech_seconds: float = 0.1
     max_utterance_seconds: float = 8.0
     floor_rise_db_per_second: float = 3.0
+    # With a voice model (speech_frames.py): a frame is speech from this probability, and stays speech down to
+    # the lower one (silero's own 0.5 and 0.5 - 0.15), so a voice fading in noise is not cut mid-word.
+    voice_start_probability: float = 0.5
+    voice_keep_probability: float = 0.35
 
     def __post_init__(self) -> None:
         if self.end_silence_seconds <= 0 or self.max_utterance_seconds <= self.end_silence_seconds:
@@ -64,10 +69,13 @@ class Utterance:
 
 
 class Segmenter:
-    """Feed 20 ms frames; get back finished utterances. Pure: time comes from the frames."""
+    """Feed 20 ms frames; get back finished utterances. Pure: time comes from the frames. Speech is told by
+    level over the noise floor, or by a voice model when one is given (a frame must then be over
+    `min_level_dbfs` too, so digital silence never opens an utterance)."""
 
-    def __init__(self, settings: SegmenterSettings | None = None) -> None:
+    def __init__(self, settings: SegmenterSettings | None = None, voice: SpeechModel | None = None) -> None:
         self.settings = settings or SegmenterSettings()
+        self._voice = voice
         s = self.settings
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, round(s.pre_roll_seconds / FRAME_SECONDS)))
         self._floor_db: float | None = None
@@ -94,9 +102,13 @@ class Segmenter:
     def floor_dbfs(self) -> float:
         return self._floor_db if self._floor_db is not None else -90.0
 
-    def _is_speech(self, level: float) -> bool:
+    def _is_speech(self, frame: AudioChunk, level: float) -> bool:
         s = self.settings
-        return level >= max(s.min_level_dbfs, self.floor_dbfs + s.speech_over_floor_db)
+        if self._voice is None:
+            return level >= max(s.min_level_dbfs, self.floor_dbfs + s.speech_over_floor_db)
+        self._voice.feed(frame.samples)
+        needed = s.voice_keep_probability if self.in_speech else s.voice_start_probability
+        return level >= s.min_level_dbfs and self._voice.probability >= needed
 
     def _track_floor(self, level: float) -> None:
         if self._floor_db is None or level < self._floor_db:
@@ -111,7 +123,7 @@ class Segmenter:
         if frame.n_samples != FRAME_SAMPLES:
             raise ValueError(f"Segmenter takes frames of {FRAME_SAMPLES} samples, got {frame.n_samples}")
         level = level_dbfs(frame.samples)
-        speech = self._is_speech(level)
+        speech = self._is_speech(frame, level)
         self._track_floor(level)
         self._pre_roll.append(frame.samples)  # always the last moments: the next utterance's onset
         if self._active is None:

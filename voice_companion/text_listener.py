@@ -1,6 +1,7 @@
 """Listening with a neural recogniser, in stages: segmenter -> speech check -> text -> wake and intent -> policy.
 
-1. The energy segmenter cuts utterances (20 ms frames, pre-roll, endpoint after 0.45 s of quiet).
+1. The segmenter cuts utterances (20 ms frames, pre-roll, endpoint after 0.45 s of quiet), telling a voice
+   from room noise with the silero voice model (speech_frames.py) where it loads, else by level.
 2. A cheap speech check (the recogniser's voice-activity model) drops clatter, taps and hums, so the
    recogniser never runs on room noise.
 3. The recogniser writes what was said, in ordinary spelling.
@@ -34,6 +35,7 @@ from voice_companion.modes import (
 from voice_companion.second_opinion import SecondOpinion
 from voice_companion.segmenter import Segmenter, SegmenterSettings, Utterance
 from voice_companion.sounds import phrase_phones
+from voice_companion.speech_frames import SpeechModel
 from voice_companion.understand import NO_MATCH, Match, TextCommands, words_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -125,13 +127,14 @@ class TextListener:
         segmenter_settings: SegmenterSettings | None = None,
         fallback: Callable[[], AnyListener] | None = None,
         second: SecondOpinion | None = None,
+        voice: SpeechModel | None = None,
     ) -> None:
         """`fallback` builds the listener to use if the recogniser fails at run time (pocketsphinx); `second`
-        asks another listener when the text holds no command (second_opinion.py)."""
+        asks another listener when the text holds no command (second_opinion.py); `voice` tells speech frames."""
         self.recognizer = recognizer
         self.commands = commands
         self._thresholds = thresholds
-        self.segmenter = Segmenter(segmenter_settings)
+        self.segmenter = Segmenter(segmenter_settings, voice)
         self._fallback_factory = fallback
         self._fallback: AnyListener | None = None
         self._second = second
@@ -153,8 +156,8 @@ class TextListener:
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         if self._fallback is not None:
             return self._fallback.process(frame, mode_for)
-        utterance = self.segmenter.process(frame)
         try:
+            utterance = self.segmenter.process(frame)
             if utterance is None:
                 if self.segmenter.silent_frames == JUDGE_AFTER_SPEECH_FRAMES:
                     self._judge_early(mode_for)
