@@ -79,7 +79,7 @@ class App:
             raise CompanionError(
                 f"--start-at {start_at!r}: not an ISO-8601 time, e.g. 2026-11-23T19:30:00+00:00"
             ) from None
-        companion, closers = assemble(settings, clock, events, subscribers)
+        companion, closers = assemble(settings, clock, events, subscribers, live=live)
         return cls(companion, source, out, closers)
 
     def request_stop(self) -> None:
@@ -100,9 +100,14 @@ class App:
 
 
 def assemble(
-    settings: Settings, clock: AudioClock, events: Path | None, subscribers: Sequence[Callable[[Event], None]] = ()
+    settings: Settings,
+    clock: AudioClock,
+    events: Path | None,
+    subscribers: Sequence[Callable[[Event], None]] = (),
+    live: bool = False,
 ) -> tuple[Companion, list[Any]]:
-    """The companion and everything it talks to, built from settings; `closers` must be closed in order."""
+    """The companion and everything it talks to, built from settings; `closers` must be closed in order.
+    `live`: from a microphone, where the second opinion decodes in a child process (grammar_process.py)."""
     language = load_language()
     checked_commands(language, settings.wake_phrases)  # before the rituals, whose lines must not say it
     decks = load_decks(DECKS_DIR)  # every prompts file is checked before anything is opened
@@ -122,7 +127,9 @@ def assemble(
     closers += [recorder, journal]  # the recorder first: it writes what is queued
     recognizer, chosen = make_recognizer(settings.engine, *find_models(settings))
     _LOGGER.info(chosen)
-    listener = make_listener(recognizer, language, settings.wake_phrases)
+    listener = make_listener(recognizer, language, settings.wake_phrases, apart=live)
+    if hasattr(listener, "close"):
+        closers.append(listener)
     answer_phrases = load_answer_phrases()
     answer_rng = random.Random(settings.seed)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from voice_companion.engines.base import RecognizerFailure, Thresholds
 from voice_companion.errors import CompanionError
+from voice_companion.grammar_process import GrammarProcess
 from voice_companion.intents import CommandLanguage, wake_phrase_words
 from voice_companion.listener import Listener
-from voice_companion.second_opinion import SecondOpinion
+from voice_companion.second_opinion import GrammarJudge, SecondOpinion
 from voice_companion.sounds import known, phrase_phones
 from voice_companion.speech_frames import SileroSpeech, SpeechModel
 from voice_companion.text_listener import TEXT_THRESHOLDS, AnyListener, TextListener
@@ -64,24 +65,35 @@ def make_listener(
     thresholds: Thresholds | None = None,
     second_opinion: bool = True,
     voice_model: bool = True,
+    apart: bool = False,
 ) -> AnyListener:
     """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time,
     and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks).
-    It tells speech from noise with the silero voice model unless told not to (benchmarks compare)."""
+    It tells speech from noise with the silero voice model unless told not to (benchmarks compare).
+    `apart`: the second opinion decodes in a child process (live, where the sound callbacks need the GIL)."""
     commands = checked_commands(language, wake_phrases)
     if not writes_text(recognizer):
         return Listener(recognizer, language, wake_phrases)
 
-    from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
+    from voice_companion.engines.pocketsphinx_engine import DEFAULT_THRESHOLDS, PocketsphinxRecognizer
 
-    grammar = Listener(PocketsphinxRecognizer(), language, wake_phrases)
+    built: list[Listener] = []
+
+    def grammar() -> Listener:  # built once, and only when needed if the child decodes (80 MB)
+        if not built:
+            built.append(Listener(PocketsphinxRecognizer(), language, wake_phrases))
+        return built[0]
+
+    judge: GrammarJudge = (
+        GrammarProcess(grammar, DEFAULT_THRESHOLDS, language, wake_phrases) if apart and second_opinion else grammar()
+    )
     chosen = thresholds or TEXT_THRESHOLDS
     return TextListener(
         recognizer,
         commands,
         chosen,
-        fallback=lambda: grammar,
-        second=SecondOpinion(grammar, chosen) if second_opinion else None,
+        fallback=grammar,
+        second=SecondOpinion(judge, chosen) if second_opinion else None,
         voice=_voice_model() if voice_model else None,
     )
 

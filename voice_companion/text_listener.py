@@ -153,6 +153,12 @@ class TextListener:
     def thresholds(self) -> Thresholds:
         return self._fallback.thresholds if self._fallback is not None else self._thresholds
 
+    def close(self) -> None:
+        """Ends the second opinion's child process, if it has one."""
+        close = getattr(self._second.judge, "close", None) if self._second is not None else None
+        if close is not None:
+            close()
+
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         if self._fallback is not None:
             return self._fallback.process(frame, mode_for)

@@ -1,0 +1,133 @@
+"""The second opinion's pocketsphinx decode in a child process, and its way back into this one."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from tests.test_second_opinion import _utterance
+from voice_companion.detect import load_language
+from voice_companion.engines.pocketsphinx_engine import DEFAULT_THRESHOLDS, PocketsphinxRecognizer
+from voice_companion.grammar_process import GrammarProcess
+from voice_companion.listener import Listener
+from voice_companion.modes import Heard, Mode
+from voice_companion.segmenter import Utterance
+
+WAKE = ["hey companion"]
+
+
+class LocalFactory:
+    """Builds the in-process grammar listener, counting how often it was asked to."""
+
+    def __init__(self) -> None:
+        self.built = 0
+
+    def __call__(self) -> Listener:
+        self.built += 1
+        return Listener(PocketsphinxRecognizer(), load_language(), WAKE)
+
+
+@pytest.fixture(scope="module")
+def utterance() -> Utterance:
+    return _utterance("hey companion, start our evening check in")
+
+
+@pytest.fixture(scope="module")
+def answers(utterance: Utterance) -> list[Heard | None]:
+    """A fresh grammar listener's answers to the same utterance three times (its scores drift a little from
+    one decode to the next as it adapts to the channel, so each call is compared with its like)."""
+    listener = LocalFactory()()
+    return [listener.conclude(utterance, Mode.OPEN) for _ in range(3)]
+
+
+@pytest.fixture(scope="module")
+def expected(answers: list[Heard | None]) -> Heard | None:
+    return answers[0]
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_child_answers_as_this_process_would(utterance: Utterance, answers: list[Heard | None]) -> None:
+    local = LocalFactory()
+    judge = GrammarProcess(local, DEFAULT_THRESHOLDS, load_language(), WAKE)
+    try:
+        first = answers[0]
+        assert first is not None and first.intent is not None
+        assert first.intent.slots == {"ritual": "evening_checkin"}
+        assert [judge.conclude(utterance, Mode.OPEN) for _ in answers] == answers
+        assert local.built == 0  # the 80 MB in-process listener is not built while the child answers
+    finally:
+        judge.close()
+
+
+def test_a_child_that_dies_is_replaced_by_this_process_with_one_line(
+    utterance: Utterance, answers: list[Heard | None], expected: Heard | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = LocalFactory()
+    judge = GrammarProcess(local, DEFAULT_THRESHOLDS, load_language(), WAKE)
+    assert judge.conclude(utterance, Mode.OPEN) == expected
+    assert judge.pid is not None
+    os.kill(judge.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    with caplog.at_level(logging.WARNING):
+        assert [judge.conclude(utterance, Mode.OPEN) for _ in range(2)] == answers[:2]  # a fresh one here
+    lines = _warnings(caplog)
+    assert len(lines) == 1 and lines[0].startswith("second-opinion process ended"), lines
+    assert local.built == 1
+    judge.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "why"),
+    [
+        (["/nonexistent/python3"], "could not start"),
+        ([sys.executable, "-c", "import time; time.sleep(30)"], "did not start within 1 s"),
+        ([sys.executable, "-c", "raise SystemExit(3)"], "ended while starting"),
+    ],
+)
+def test_a_child_that_never_starts_falls_back_with_one_line(
+    command: list[str], why: str, utterance: Utterance, expected: Heard | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = LocalFactory()
+    with caplog.at_level(logging.WARNING):
+        judge = GrammarProcess(
+            local, DEFAULT_THRESHOLDS, load_language(), WAKE, command=command, start_timeout_seconds=1.0
+        )
+        assert judge.conclude(utterance, Mode.OPEN) == expected
+    lines = _warnings(caplog)
+    assert len(lines) == 1 and lines[0].startswith(f"second-opinion process {why}"), lines
+    assert local.built == 1
+    judge.close()
+
+
+def test_close_ends_the_child_and_can_be_called_twice(utterance: Utterance) -> None:
+    judge = GrammarProcess(LocalFactory(), DEFAULT_THRESHOLDS, load_language(), WAKE)
+    judge.conclude(utterance, Mode.OPEN)
+    child = judge._child  # noqa: SLF001 - the process itself, to see it gone
+    assert child is not None and child.poll() is None
+    judge.close()
+    assert child.poll() == 0  # it ended on its own when its input closed
+    judge.close()
+
+
+def test_a_live_listener_decodes_its_second_opinion_apart_and_closing_it_ends_the_child() -> None:
+    from voice_companion.engines.whisper_engine import WhisperRecognizer, bundled_whisper_model
+    from voice_companion.hearing import make_listener
+
+    recognizer = WhisperRecognizer(bundled_whisper_model())  # type: ignore[arg-type]
+    listener = make_listener(recognizer, load_language(), WAKE, apart=True)
+    judge = listener._second.judge  # type: ignore[attr-defined]  # noqa: SLF001
+    assert isinstance(judge, GrammarProcess)
+    child = judge._child  # noqa: SLF001
+    assert child is not None and child.poll() is None
+    listener.close()  # type: ignore[attr-defined]
+    assert child.poll() is not None
+    from_file = make_listener(recognizer, load_language(), WAKE)  # from a file: one process, as before
+    assert isinstance(from_file._second.judge, Listener)  # type: ignore[attr-defined]  # noqa: SLF001
