@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from voice_companion.intents import CommandLanguage, Intent
+from voice_companion.intents import CommandLanguage, Intent, plain_intent
 from voice_companion.numbers import find_duration
 from voice_companion.sounds import DURATION_TOKEN, known, phrase_phones, similarity
 
@@ -133,7 +133,7 @@ class TextCommands:
             slots["seconds"] = float(found.seconds)
         if phrasing.ritual is not None:
             slots["ritual"] = phrasing.ritual
-        return Match(Intent(phrasing.intent, slots, " ".join(words)), score, runner_up)
+        return Match(plain_intent(phrasing.intent, slots, " ".join(words)), score, runner_up)
 
 
 def _phrasing(intent: str, text: str, ritual: str | None = None) -> Phrasing:
