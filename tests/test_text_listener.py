@@ -179,3 +179,27 @@ def test_the_beams_other_texts_complete_a_wake_phrase_but_never_make_talk_a_comm
     assert _hear(listener, _Writes("What's for dinner?", "Hey companion, stop."), Mode.WAKE) is None
     # and an other text without the wake phrase completes nothing
     assert _hear(listener, _Writes("Hey companion, where?", "Start a hug."), Mode.WAKE) == ("hey companion", None)
+
+
+def _utterance_of(text: str) -> Utterance:
+    pcm = _scene((0.5, text))
+    segmenter = make_listener(build_recognizer("pocketsphinx"), load_language(), ["hey companion"]).segmenter
+    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        found = segmenter.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / 16000))
+        if found is not None:
+            return found
+    raise AssertionError(text)
+
+
+def test_a_copy_of_the_prompt_is_judged_by_the_grammar_listener(whisper):
+    """Whisper writes its own prompt for audio it cannot read; live, "hey companion, stop" said over the
+    device's voice came out as "Hey companion, what can you do?" and the help line started again."""
+    listener = _listener(whisper)
+    copied = _Writes("Hey companion, what can you do?")
+    listener.recognizer = copied
+    for said, meant in (("hey companion, stop", "cancel"), ("hey companion, what can you do", "help")):
+        heard = listener.hear(_utterance_of(said), Mode.SPEAKING)
+        assert heard is not None and heard.wake_phrase == "hey companion", said
+        assert heard.intent is not None and heard.intent.name == meant, (said, heard)
+    # other texts are taken as written, without asking
+    assert _hear(listener, _Writes("Hey companion, what can you say?"), Mode.WAKE) == ("hey companion", "help")

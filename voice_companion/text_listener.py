@@ -2,8 +2,7 @@
 
 1. The segmenter cuts utterances (20 ms frames, pre-roll, endpoint after 0.45 s of quiet), telling a voice
    from room noise with the silero voice model (speech_frames.py) where it loads, else by level.
-2. A cheap speech check (the recogniser's voice-activity model) drops clatter, taps and hums, so the
-   recogniser never runs on room noise.
+2. A cheap speech check (the same model) drops clatter, taps and hums: the recogniser never runs on noise.
 3. The recogniser writes what was said, in ordinary spelling.
 4. `understand.TextCommands` matches it by sound: the wake phrase at its start, then the phrasings.
 5. The policy here decides, by mode, what counts: the same rules as the grammar listener's (listener.py).
@@ -62,12 +61,10 @@ PROMPT_EXAMPLE = "what can you do?"
 # noise scored 0.40 ("stop") to 0.80; of 32 utterances cut from two minutes of the kitchen recording 29 scored
 # 0.0, then 0.12, 0.22 and 0.73 (a voice in it). At 0.1 the recogniser ran on 1.3 % of a core there.
 MIN_SPEECH_SHARE = 0.25
-# A command said after the wake phrase and its tone ("hey companion" ... "start a hug") is written by the
-# recogniser with the wake phrase's audio before it, as if said in one breath: alone, a short command lacks
-# the context that makes it out ("Take him, Pontian", "Speak up."). bench/listening_v2.py, 8 Kokoro and 4
-# espeak-ng voices, 12 commands each, 10 dB kitchen noise: after a pause 58 % right without it, 72 % with it
-# (espeak-ng 38 -> 62 %, Kokoro 69 -> 77 %); one breath 90 % and unrelated talk taken 1 of 150 either way.
-# Within this long after the wake phrase ended.
+# A command said after the wake phrase and its tone ("hey companion" ... "start a hug") is written with the
+# wake phrase's audio before it, as if said in one breath: alone, a short command lacks the context that makes
+# it out ("Take him, Pontian"). bench/listening_v2.py, 12 voices x 12 commands, 10 dB kitchen noise: after a
+# pause 58 % right without it, 72 % with it; unrelated talk taken 1 of 150 either way. Within this long after.
 WAKE_CONTEXT_SECONDS = 10.0
 
 
@@ -155,9 +152,8 @@ class TextListener:
 
     def close(self) -> None:
         """Ends the second opinion's child process, if it has one."""
-        close = getattr(self._second.judge, "close", None) if self._second is not None else None
-        if close is not None:
-            close()
+        if self._second is not None and hasattr(self._second.judge, "close"):
+            self._second.judge.close()
 
     def process(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         if self._fallback is not None:
@@ -201,8 +197,7 @@ class TextListener:
             self._wake_clip = (utterance.samples, utterance.end_seconds) if alone else None
         return heard
 
-    def hear(self, utterance: Utterance, mode: Mode) -> Heard | None:
-        """Stages 2 to 5 on one utterance."""
+    def hear(self, utterance: Utterance, mode: Mode) -> Heard | None:  # stages 2 to 5 on one utterance
         if self.recognizer.speech_probability(utterance.samples) < MIN_SPEECH_SHARE:
             _LOGGER.debug("noise, not speech: %.1f s at %.1f s", utterance.seconds, utterance.start_seconds)
             return None
@@ -212,7 +207,12 @@ class TextListener:
         if transcript.no_speech_prob > NO_SPEECH_PROBABILITY and transcript.avg_logprob < LOW_LOGPROB:
             return None
         heard = self.decide(transcript.text, utterance, mode)
-        if heard is not None and heard.wake_phrase is not None and heard.intent is None:
+        if heard is not None and heard.intent is not None and words_of(transcript.text) == words_of(self._prompt):
+            # Whisper copies its prompt on audio it cannot read ("hey companion, stop" said live over the
+            # device's voice came out as the prompt, and the help line began again): the grammar judges it
+            wake = heard.wake_score or heard.score
+            heard = replace(heard, intent=None, score=wake, sure=wake >= self._thresholds.sure)
+        elif heard is not None and heard.wake_phrase is not None and heard.intent is None:
             heard = self._other_readings(heard, samples, transcript.text, utterance, mode)
         if context is not None and heard is not None and heard.wake_phrase is not None:
             # the wake phrase was the context's, and was reported when it was said
