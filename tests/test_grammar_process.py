@@ -19,6 +19,8 @@ from voice_companion.modes import Heard, Mode
 from voice_companion.segmenter import Utterance
 
 WAKE = ["hey companion"]
+# the modes the second opinion is asked in, in the order the fixture's listener was asked
+MODES = [Mode.OPEN, Mode.WAKE, Mode.OPEN]
 
 
 class LocalFactory:
@@ -39,10 +41,10 @@ def utterance() -> Utterance:
 
 @pytest.fixture(scope="module")
 def answers(utterance: Utterance) -> list[Heard | None]:
-    """A fresh grammar listener's answers to the same utterance three times (its scores drift a little from
-    one decode to the next as it adapts to the channel, so each call is compared with its like)."""
+    """A fresh grammar listener's answers to the same utterance in MODES (its scores drift a little from one
+    decode to the next as it adapts to the channel, so each call is compared with its like)."""
     listener = LocalFactory()()
-    return [listener.conclude(utterance, Mode.OPEN) for _ in range(3)]
+    return [listener.conclude(utterance, mode) for mode in MODES]
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +60,11 @@ def test_the_child_answers_as_this_process_would(utterance: Utterance, answers: 
     local = LocalFactory()
     judge = GrammarProcess(local, DEFAULT_THRESHOLDS, load_language(), WAKE)
     try:
-        first = answers[0]
-        assert first is not None and first.intent is not None
-        assert first.intent.slots == {"ritual": "evening_checkin"}
-        assert [judge.conclude(utterance, Mode.OPEN) for _ in answers] == answers
+        assert judge.thresholds == DEFAULT_THRESHOLDS
+        for heard in answers:
+            assert heard is not None and heard.intent is not None and heard.wake_phrase == "hey companion"
+            assert heard.intent.slots == {"ritual": "evening_checkin"}
+        assert [judge.conclude(utterance, mode) for mode in MODES] == answers
         assert local.built == 0  # the 80 MB in-process listener is not built while the child answers
     finally:
         judge.close()
@@ -77,9 +80,25 @@ def test_a_child_that_dies_is_replaced_by_this_process_with_one_line(
     os.kill(judge.pid, signal.SIGKILL)
     time.sleep(0.2)
     with caplog.at_level(logging.WARNING):
-        assert [judge.conclude(utterance, Mode.OPEN) for _ in range(2)] == answers[:2]  # a fresh one here
+        assert [judge.conclude(utterance, mode) for mode in MODES] == answers  # a fresh one here
     lines = _warnings(caplog)
     assert len(lines) == 1 and lines[0].startswith("second-opinion process ended"), lines
+    assert f"exit code {-signal.SIGKILL}" in lines[0] and "decoding in this process" in lines[0]
+    assert local.built == 1
+    judge.close()
+
+
+def test_a_child_too_slow_to_answer_is_killed_and_replaced(
+    utterance: Utterance, expected: Heard | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = LocalFactory()
+    judge = GrammarProcess(local, DEFAULT_THRESHOLDS, load_language(), WAKE, answer_timeout_seconds=0.01)
+    child = judge._child  # noqa: SLF001 - the process itself, to see it gone
+    with caplog.at_level(logging.WARNING):
+        assert judge.conclude(utterance, Mode.OPEN) == expected  # a decode takes about 0.2 s
+    lines = _warnings(caplog)
+    assert len(lines) == 1 and lines[0].startswith("second-opinion process gave no answer within 0.01 s"), lines
+    assert child is not None and child.poll() == -signal.SIGKILL
     assert local.built == 1
     judge.close()
 
@@ -89,7 +108,8 @@ def test_a_child_that_dies_is_replaced_by_this_process_with_one_line(
     [
         (["/nonexistent/python3"], "could not start"),
         ([sys.executable, "-c", "import time; time.sleep(30)"], "did not start within 1 s"),
-        ([sys.executable, "-c", "raise SystemExit(3)"], "ended while starting"),
+        ([sys.executable, "-c", "raise SystemExit(3)"], "ended while starting (EOFError), exit code 3"),
+        ([sys.executable, "-c", "print('hello')"], "ended while starting (got end of file during message)"),
     ],
 )
 def test_a_child_that_never_starts_falls_back_with_one_line(
@@ -97,9 +117,12 @@ def test_a_child_that_never_starts_falls_back_with_one_line(
 ) -> None:
     local = LocalFactory()
     with caplog.at_level(logging.WARNING):
+        started = time.monotonic()
         judge = GrammarProcess(
             local, DEFAULT_THRESHOLDS, load_language(), WAKE, command=command, start_timeout_seconds=1.0
         )
+        assert time.monotonic() - started < 0.5  # the constructor does not wait for the child
+        assert local.built == 0
         assert judge.conclude(utterance, Mode.OPEN) == expected
     lines = _warnings(caplog)
     assert len(lines) == 1 and lines[0].startswith(f"second-opinion process {why}"), lines
@@ -107,14 +130,21 @@ def test_a_child_that_never_starts_falls_back_with_one_line(
     judge.close()
 
 
-def test_close_ends_the_child_and_can_be_called_twice(utterance: Utterance) -> None:
-    judge = GrammarProcess(LocalFactory(), DEFAULT_THRESHOLDS, load_language(), WAKE)
+def test_close_ends_the_child_and_can_be_called_twice(
+    utterance: Utterance, expected: Heard | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = LocalFactory()
+    judge = GrammarProcess(local, DEFAULT_THRESHOLDS, load_language(), WAKE)
     judge.conclude(utterance, Mode.OPEN)
     child = judge._child  # noqa: SLF001 - the process itself, to see it gone
     assert child is not None and child.poll() is None
     judge.close()
     assert child.poll() == 0  # it ended on its own when its input closed
     judge.close()
+    with caplog.at_level(logging.WARNING):  # asked after all: this process answers, it does not raise
+        assert judge.conclude(utterance, Mode.OPEN) == expected
+    lines = _warnings(caplog)
+    assert len(lines) == 1 and lines[0].startswith("second-opinion process was closed"), lines
 
 
 def test_a_live_listener_decodes_its_second_opinion_apart_and_closing_it_ends_the_child() -> None:

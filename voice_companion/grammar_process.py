@@ -31,13 +31,26 @@ from voice_companion.segmenter import Utterance
 
 _LOGGER = logging.getLogger(__name__)
 
-# Start-up is 0.7 s here (the pocketsphinx model); a decode 172 ms. Generous, for a slower device.
+# Start-up is 0.7 s here (the pocketsphinx model); a decode 0.2 to 0.6 s. Generous, for a slower device.
 START_TIMEOUT_SECONDS = 20.0
 ANSWER_TIMEOUT_SECONDS = 5.0
+# A child that closed its end is exiting: this long to collect its own exit code before it is killed.
+ENDING_GRACE_SECONDS = 1.0
+CLOSE_GRACE_SECONDS = 2.0
+
+
+class _ChildGone(Exception):
+    """The child cannot answer: `why`, for the one warning; `ended` when it is ending by itself."""
+
+    def __init__(self, why: str, ended: bool = False) -> None:
+        super().__init__(why)
+        self.why = why
+        self.ended = ended
 
 
 class GrammarProcess:
-    """A GrammarJudge whose decodes run in a child process; `local` builds the in-process one if needed."""
+    """A GrammarJudge whose decodes run in a child process; `local` builds the in-process one if needed.
+    `command` runs the child (this Python's `-m voice_companion.grammar_process` unless given)."""
 
     def __init__(
         self,
@@ -56,6 +69,7 @@ class GrammarProcess:
         self._answer_timeout = answer_timeout_seconds
         self._ready = threading.Event()
         self._start_error = ""
+        self._closed = False
         self._child: subprocess.Popen[bytes] | None = None
         self._to: Connection | None = None
         self._from: Connection | None = None
@@ -66,18 +80,21 @@ class GrammarProcess:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
-            assert self._child.stdin is not None and self._child.stdout is not None
-            self._to = Connection(os.dup(self._child.stdin.fileno()), readable=False)
-            self._from = Connection(os.dup(self._child.stdout.fileno()), writable=False)
-            self._child.stdin.close()
-            self._child.stdout.close()
-            self._to.send((language, tuple(wake_phrases)))
         except (OSError, ValueError) as exc:
             self._start_error = f"could not start ({exc})"
             self._ready.set()
-        else:
-            waiter = threading.Thread(target=self._await_ready, args=(self._from,), name="grammar-start", daemon=True)
-            waiter.start()
+            return
+        assert self._child.stdin is not None and self._child.stdout is not None
+        self._to = Connection(os.dup(self._child.stdin.fileno()), readable=False)
+        self._from = Connection(os.dup(self._child.stdout.fileno()), writable=False)
+        self._child.stdin.close()
+        self._child.stdout.close()
+        try:
+            self._to.send((language, tuple(wake_phrases)))
+        except OSError:
+            pass  # it ended already: the waiter reads the end of its output and says so
+        waiter = threading.Thread(target=self._await_ready, args=(self._from,), name="grammar-start", daemon=True)
+        waiter.start()
 
     @property
     def thresholds(self) -> Thresholds:
@@ -90,63 +107,88 @@ class GrammarProcess:
     def _await_ready(self, answers: Connection) -> None:
         try:
             if not answers.poll(self._start_timeout):
-                self._start_error = f"did not start within {self._start_timeout:.0f} s"
+                self._start_error = f"did not start within {self._start_timeout:g} s"
             elif answers.recv() != "ready":
                 self._start_error = "started wrongly"
         except (EOFError, OSError) as exc:  # OSError too when closed before it started
-            self._start_error = f"ended while starting ({type(exc).__name__})"
-        self._ready.set()
+            self._start_error = f"ended while starting ({_described(exc)})"
+        except Exception as exc:  # noqa: BLE001 - whatever it wrote, it is not the protocol
+            self._start_error = f"started wrongly ({type(exc).__name__})"
+        finally:
+            self._ready.set()
 
     def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None:
         with self._lock:
             if self._local is None:
-                answer = self._ask(utterance, mode)
-                if answer is not None:
-                    return answer[0]
+                try:
+                    return self._ask(utterance, mode)
+                except _ChildGone as gone:
+                    self._give_up(gone.why, gone.ended)
             assert self._local is not None
             return self._local.conclude(utterance, mode)
 
-    def _ask(self, utterance: Utterance, mode: Mode) -> tuple[Heard | None] | None:
-        """The child's answer, or None after falling back (one warning)."""
-        if not self._ready.wait(self._start_timeout + 5.0) or self._start_error:
-            return self._give_up(self._start_error or "did not start in time")
+    def _ask(self, utterance: Utterance, mode: Mode) -> Heard | None:
+        """The child's answer; _ChildGone when it cannot give one."""
+        if self._closed:
+            raise _ChildGone("was closed before this decode")
+        if not self._ready.wait(self._start_timeout + 5.0):
+            raise _ChildGone(f"did not start within {self._start_timeout:g} s")
+        if self._start_error:
+            raise _ChildGone(self._start_error, ended=self._start_error.startswith("ended"))
         assert self._to is not None and self._from is not None
         try:
             self._to.send((utterance, mode))
-            if not self._from.poll(self._answer_timeout):
-                return self._give_up(f"gave no answer within {self._answer_timeout:.0f} s")
-            kind, value = self._from.recv()
+            answered = self._from.poll(self._answer_timeout)
+            kind, value = self._from.recv() if answered else ("", None)
         except (EOFError, OSError) as exc:
-            return self._give_up(f"ended ({type(exc).__name__}, exit code {self._exit_code()})")
-        if kind != "heard":
-            return self._give_up(f"failed: {value}")
-        return (value,)
+            raise _ChildGone(f"ended ({_described(exc)})", ended=True) from exc
+        except Exception as exc:  # noqa: BLE001 - an answer that is not the protocol
+            raise _ChildGone(f"answered wrongly ({type(exc).__name__}: {exc})") from exc
+        if not answered:
+            raise _ChildGone(f"gave no answer within {self._answer_timeout:g} s")
+        if kind == "heard" and (value is None or isinstance(value, Heard)):
+            return value
+        raise _ChildGone(f"failed: {value}" if kind == "error" else f"answered wrongly ({kind!r})")
 
-    def _exit_code(self) -> int | None:
-        return None if self._child is None else self._child.poll()
-
-    def _give_up(self, why: str) -> None:
-        _LOGGER.warning("second-opinion process %s; decoding in this process from now on", why)
-        self.close()
+    def _give_up(self, why: str, ended: bool) -> None:
+        """Ends the child (at once unless it is ending by itself), says so once, and builds the local judge."""
+        code = self._end(ENDING_GRACE_SECONDS if ended else 0.0)
+        exit_text = f", exit code {code}" if ended and code is not None else ""
+        _LOGGER.warning("second-opinion process %s%s; decoding in this process from now on", why, exit_text)
         self._local = self._local_factory()
-        return None
 
     def close(self) -> None:
-        """Closes the child's input, so it ends; then its output, once the start-up waiter is done with it."""
+        """Closes the child's input, so it ends (killed if it has not after a while); safe to call again."""
+        with self._lock:
+            self._closed = True
+            self._end(CLOSE_GRACE_SECONDS)
+
+    def _end(self, grace_seconds: float) -> int | None:
+        """The child's exit code once it has ended; its output is closed only once the start-up waiter is
+        done with it (the waiter sees the end of the pipe as soon as the child is gone)."""
         if self._to is not None:
             self._to.close()
             self._to = None
         child, self._child = self._child, None
+        code = None
         if child is not None:
             try:
-                child.wait(timeout=2.0)
+                code = child.wait(timeout=grace_seconds) if grace_seconds > 0 else child.poll()
             except subprocess.TimeoutExpired:
+                pass
+            if code is None:
                 child.kill()
-                child.wait()
-        self._ready.wait(2.0)  # the child has ended, so the waiter has its answer or the end of the pipe
+                code = child.wait()
+        self._ready.wait(CLOSE_GRACE_SECONDS)
         if self._from is not None:
             self._from.close()
             self._from = None
+        return code
+
+
+def _described(exc: BaseException) -> str:
+    """What went wrong with the pipe: its message, or the exception's name when it has none (an EOFError)."""
+    return str(exc) or type(exc).__name__
 
 
 def serve(requests: Connection, answers: Connection) -> None:
@@ -171,7 +213,7 @@ def serve(requests: Connection, answers: Connection) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent too, which closes the pipe
-    # the protocol keeps the real stdout; anything printed or logged goes to stderr
+    # the protocol keeps the real stdout; anything printed or logged, by Python or C, goes to stderr
     protocol = os.dup(1)
     os.dup2(2, 1)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s (second opinion): %(message)s")
