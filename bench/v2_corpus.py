@@ -116,6 +116,19 @@ class Material:
             for path, text, speech in self._unrelated
         ]
 
+    def talk_after_wake(self, voices: Sequence[str], snr_db: float | None) -> list[Clip]:
+        """The same real talk said after a bare wake phrase (the bench's voices in turn) and the pause: what
+        the listening window the wake phrase opened hears when the couple talk on instead of asking."""
+        pause = np.zeros(int(PAUSE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+        clips = []
+        for i, (path, text, talk) in enumerate(self._unrelated):
+            voice = voices[i % len(voices)]
+            wake = scale_to_level(self.speech(voice, WAKE_PHRASE), SPEECH_LEVEL_DBFS)
+            speech = np.concatenate([wake, pause, scale_to_level(talk, SPEECH_LEVEL_DBFS)])
+            key, said = f"wake|{voice}|{path.name}", f"{WAKE_PHRASE} ... {text}"
+            clips.append(self._place(key, voice, "recording", "talk", said, None, speech, snr_db))
+        return clips
+
     @cached_property
     def _unrelated(self) -> list[tuple[Path, str, np.ndarray]]:
         """Real unrelated talk with its transcripts: LibriVox, card names, near-miss phrases, telephone prompts."""
