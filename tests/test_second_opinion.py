@@ -12,7 +12,7 @@ from voice_companion.engines.pocketsphinx_engine import PocketsphinxRecognizer
 from voice_companion.intents import Intent
 from voice_companion.listener import Listener
 from voice_companion.modes import Heard, Mode
-from voice_companion.second_opinion import SecondOpinion
+from voice_companion.second_opinion import AGREEMENT, SecondOpinion
 from voice_companion.segmenter import Segmenter, Utterance
 from voice_companion.speech_frames import SileroSpeech
 from voice_companion.text_listener import TEXT_THRESHOLDS
@@ -86,3 +86,19 @@ def test_another_kind_of_command_from_the_grammar_does_not_replace_the_text_s(gr
     ps = grammar.conclude(utterance, Mode.OPEN)
     assert ps is not None and ps.intent is not None and ps.intent.name == "start_kiss"  # it does hear a kiss
     assert SecondOpinion(judge, TEXT_THRESHOLDS).review(utterance, Mode.WAKE, heard) is heard and judge.asked == 1
+
+
+def test_after_a_bare_wake_phrase_the_grammar_s_command_needs_the_text_to_sound_like_it(grammar: Listener) -> None:
+    utterance = _utterance("hug ten seconds")
+    opinion = SecondOpinion(CountingJudge(grammar), TEXT_THRESHOLDS)
+    asked: list[str] = []
+
+    def like(score: float):
+        return lambda intent: asked.append(intent) or score
+
+    assert opinion.agree(utterance, Mode.OPEN, like(AGREEMENT - 0.01)) is None
+    agreed = opinion.agree(utterance, Mode.OPEN, like(AGREEMENT))
+    assert asked == ["start_hug", "start_hug"]
+    assert agreed is not None and agreed.intent is not None and agreed.wake_phrase is None
+    assert (agreed.intent.name, agreed.intent.slots) == ("start_hug", {"seconds": 10.0})
+    assert agreed.score == TEXT_THRESHOLDS.command and not agreed.sure

@@ -115,3 +115,13 @@ def test_only_allowed_intents_are_matched(commands: TextCommands) -> None:
 def test_a_timer_needs_its_length(commands: TextCommands) -> None:
     match = commands.match(words_of("set a timer for"), ("start_timer",))
     assert match.intent is None
+
+
+def test_likeness_to_one_command_as_it_is_reported(commands: TextCommands) -> None:
+    # what Whisper wrote for "hug ten seconds" said after the wake phrase in 10 dB kitchen noise
+    misheard = words_of("Fuck 10 seconds.")
+    assert commands.likeness(misheard, "start_hug") == commands.match(misheard).score > 0.6
+    assert commands.likeness(misheard, "cancel") < 0.4
+    # a ritual named kiss is reported as start_kiss, so its phrasings count for start_kiss
+    assert commands.likeness(words_of("start our kiss"), "start_kiss") == 1.0
+    assert commands.likeness([], "start_kiss") == 0.0

@@ -71,6 +71,21 @@ class Early:
         )
 
 
+def allowed_intents(mode: Mode, wake: bool, all_intents: tuple[str, ...]) -> tuple[str, ...]:
+    """What may be said in a mode, with or without the wake phrase before it."""
+    if mode in (Mode.ACTIVITY, Mode.ANSWER) and wake:
+        return ACTIVITY_INTENTS
+    if mode is Mode.ANSWER:
+        return ANSWER_INTENTS
+    if mode is Mode.SPEAKING and not wake:
+        return (IntentName.CANCEL,)
+    if mode is Mode.WAKE and not wake:
+        return ()
+    if mode is Mode.ACTIVITY:
+        return ()
+    return all_intents
+
+
 def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> dict[Mode, Grammar]:
     rules = language.jsgf_rules()
     rules.append("<wake> = " + " | ".join(wake_phrases) + ";")

@@ -8,7 +8,7 @@ returned; deciding what is good enough is the listener's policy.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from voice_companion.intents import CommandLanguage, Intent, plain_intent
@@ -107,18 +107,9 @@ class TextCommands:
         if not words:
             return NO_MATCH
         found = find_duration(words)
-        with_length = list(words)
-        if found is not None:
-            with_length[found.start : found.end] = [DURATION_TOKEN]
         best: tuple[float, Phrasing] | None = None
         scores: dict[str, float] = {}
-        for phrasing in self.phrasings:
-            if allowed is not None and phrasing.intent not in allowed:
-                continue
-            # a length only where the phrasing has one: "two minute check in" is also a ritual's name
-            spoken = with_length if DURATION_TOKEN in phrasing.words else words
-            heard = [w for w in spoken if w not in POLITE or w in phrasing.words]
-            score = similarity(phrase_phones(heard), phrasing.phones)
+        for score, phrasing in self._scored(words, allowed):
             scores[phrasing.intent] = max(score, scores.get(phrasing.intent, 0.0))
             if best is None or score > best[0]:
                 best = (score, phrasing)
@@ -134,6 +125,33 @@ class TextCommands:
         if phrasing.ritual is not None:
             slots["ritual"] = phrasing.ritual
         return Match(plain_intent(phrasing.intent, slots, " ".join(words)), score, runner_up)
+
+    def likeness(self, words: Sequence[str], intent: str) -> float:
+        """How like the phrasings of one intent, as reported (a ritual named hug is start_hug), the words
+        sound: 0 to 1, slots aside."""
+        named = (
+            s for s, p in self._scored(words, None) if plain_intent(p.intent, {"ritual": p.ritual}, "").name == intent
+        )
+        return max(named, default=0.0)
+
+    def _scored(self, words: Sequence[str], allowed: Collection[str] | None) -> Iterator[tuple[float, Phrasing]]:
+        """Each allowed phrasing with its similarity to the words."""
+        found = find_duration(words)
+        with_length = list(words)
+        if found is not None:
+            with_length[found.start : found.end] = [DURATION_TOKEN]
+        for phrasing in self.phrasings:
+            if allowed is not None and phrasing.intent not in allowed:
+                continue
+            # a length only where the phrasing has one: "two minute check in" is also a ritual's name
+            spoken = with_length if DURATION_TOKEN in phrasing.words else words
+            heard = [w for w in spoken if w not in POLITE or w in phrasing.words]
+            yield similarity(phrase_phones(heard), phrasing.phones), phrasing
+
+
+def wake_share(words: Sequence[str], taken: int) -> float:
+    """The wake phrase's share of the sounds of all the words: where it ends, for a recogniser with no times."""
+    return len(phrase_phones(words[:taken])) / (len(phrase_phones(words)) or 1)
 
 
 def _phrasing(intent: str, text: str, ritual: str | None = None) -> Phrasing:
