@@ -141,7 +141,8 @@ class TextListener:
                 return None
             return self.conclude(utterance, mode_for(utterance))
         except RecognizerFailure as exc:
-            return self._fall_back(exc)
+            self._fall_back(exc)
+            return None
 
     def _fall_back(self, exc: Exception) -> None:
         if self._fallback_factory is None:
@@ -212,7 +213,7 @@ class TextListener:
         found = find_duration(rest)
         if agreed is None or agreed.intent is None or "seconds" not in agreed.intent.slots or found is None:
             return agreed
-        # the length as Whisper wrote it: "kiss sixteen seconds" was "Here's 16 seconds." there, fifteen in the grammar
+        # the length as Whisper wrote it: it is better at numbers ("kiss sixteen seconds" was fifteen to the grammar)
         slots = {**agreed.intent.slots, "seconds": float(found.seconds)}
         return replace(agreed, intent=replace(agreed.intent, slots=slots))
 
