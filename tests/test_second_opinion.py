@@ -15,7 +15,7 @@ from voice_companion.modes import Heard, Mode
 from voice_companion.second_opinion import AGREEMENT, SecondOpinion
 from voice_companion.segmenter import Segmenter, Utterance
 from voice_companion.speech_frames import SileroSpeech
-from voice_companion.text_listener import TEXT_THRESHOLDS
+from voice_companion.text_policy import TEXT_THRESHOLDS
 
 
 class CountingJudge:
@@ -102,3 +102,22 @@ def test_after_a_bare_wake_phrase_the_grammar_s_command_needs_the_text_to_sound_
     assert agreed is not None and agreed.intent is not None and agreed.wake_phrase is None
     assert (agreed.intent.name, agreed.intent.slots) == ("start_hug", {"seconds": 10.0})
     assert agreed.score == TEXT_THRESHOLDS.command and not agreed.sure
+
+
+def test_a_wake_phrase_the_text_missed_is_the_grammar_s_to_hear(grammar: Listener) -> None:
+    opinion = SecondOpinion(CountingJudge(grammar), TEXT_THRESHOLDS)
+    asked: list[str] = []
+
+    def like(score: float):
+        return lambda intent: asked.append(intent) or score
+
+    said = _utterance("hey companion, start a kiss")
+    agreed = opinion.agree_wake(said, Mode.WAKE, like(AGREEMENT))
+    assert agreed is not None and agreed.wake_phrase == "hey companion" and asked == ["start_kiss"]
+    assert agreed.intent is not None and agreed.intent.name == "start_kiss"
+    assert agreed.score == agreed.wake_score == TEXT_THRESHOLDS.wake and not agreed.sure
+    # the wake phrase alone where the text does not sound like the grammar's command
+    alone = opinion.agree_wake(said, Mode.WAKE, like(AGREEMENT - 0.01))
+    assert alone is not None and alone.wake_phrase == "hey companion" and alone.intent is None
+    # and nothing where the grammar hears no wake phrase
+    assert opinion.agree_wake(_utterance("welcome to the voice mail system"), Mode.WAKE, like(1.0)) is None

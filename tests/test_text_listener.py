@@ -233,7 +233,8 @@ def _utterance_of(text: str) -> Utterance:
 
 def test_a_copy_of_the_prompt_is_judged_by_the_grammar_listener(whisper):
     """Whisper writes its own prompt for audio it cannot read; live, "hey companion, stop" said over the
-    device's voice came out as "Hey companion, what can you do?" and the help line started again."""
+    device's voice came out as "Hey companion, what can you do?" and the help line started again. Over the
+    device's voice, the grammar listener judges such a copy."""
     listener = _listener(whisper)
     copied = _Writes("Hey companion, what can you do?")
     listener.recognizer = copied
@@ -241,8 +242,10 @@ def test_a_copy_of_the_prompt_is_judged_by_the_grammar_listener(whisper):
         heard = listener.hear(_utterance_of(said), Mode.SPEAKING)
         assert heard is not None and heard.wake_phrase == "hey companion", said
         assert heard.intent is not None and heard.intent.name == meant, (said, heard)
-    # other texts are taken as written, without asking
+    # other texts are taken as written, without asking, and so is the prompt when the device is not talking:
+    # a newcomer's first question (in the benchmark 2 of 36 voices asking it were turned away)
     assert _hear(listener, _Writes("Hey companion, what can you say?"), Mode.WAKE) == ("hey companion", "help")
+    assert _hear(listener, copied, Mode.WAKE) == ("hey companion", "help")
 
 
 def test_where_both_listeners_agree_after_the_pause_the_length_is_whisper_s(whisper):
@@ -276,3 +279,37 @@ def test_a_wake_phrase_written_alone_gets_no_command_from_the_grammar_but_over_t
     assert heard is not None and (heard.wake_phrase, heard.intent) == ("hey companion", None)
     heard = listener.hear(said, Mode.SPEAKING)
     assert heard is not None and heard.intent is not None and heard.intent.name == "cancel"
+
+
+def test_a_sure_command_is_taken_when_speech_goes_on_after_it(whisper):
+    """ "Hey companion, start a hug", a short breath, then more talk that holds the utterance open (in the
+    benchmark, noise read as voice did that): the hug starts a second after the command, not when talk ends."""
+    command = trim_quiet(speak("hey companion, start a hug"))
+    talk = trim_quiet(speak("and then we can put the kettle on and sit down for a while with the radio"))
+    scene = Scene(seconds=12.0, snr_db=20.0)
+    command_end = 1.0 + len(command) / 16000
+    scene.add(1.0, command)
+    talk_end = scene.add(command_end + 0.33, talk)
+    heard = listen(_listener(whisper), (scene.render() * 32767).astype(np.int16))
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [("hey companion", "start_hug")], heard
+    assert command_end + 1.0 < heard[0].t < min(command_end + 1.6, talk_end), (command_end, heard[0].t, talk_end)
+
+
+def test_words_somewhat_like_the_wake_phrase_are_judged_by_the_grammar_listener(whisper):
+    """In noise Whisper wrote the wake phrase as "Take him, Pontian."; the grammar listener's wake phrase is
+    taken there, and only there: words far from it, or talk the grammar hears no wake phrase in, wake nothing."""
+    listener = _listener(whisper)
+    judge = listener._second.judge  # noqa: SLF001 - to count the decodes
+    asked = []
+    real = judge.conclude
+    judge.conclude = lambda utterance, mode: asked.append(mode) or real(utterance, mode)
+    wake = _utterance_of("hey companion")
+    listener.recognizer = _Writes("Take him, Pontian.")
+    heard = listener.hear(wake, Mode.WAKE)
+    assert heard is not None and heard.wake_phrase == "hey companion" and heard.intent is None and not heard.sure
+    assert asked == [Mode.WAKE]
+    listener.recognizer = _Writes("Thank you.")  # too far from the wake phrase to ask about
+    assert listener.hear(wake, Mode.WAKE) is None and asked == [Mode.WAKE]
+    listener.recognizer = _Writes("Welcome to comedian man.")
+    assert listener.hear(_utterance_of("welcome to the voice mail system"), Mode.WAKE) is None
+    assert asked == [Mode.WAKE, Mode.WAKE]

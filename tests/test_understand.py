@@ -76,6 +76,7 @@ def _heard(commands: TextCommands, text: str) -> tuple[str | None, str | None, d
         ("A companion, start a hug timer.", "start_hug", {}),  # written as it sounds
         ("8 companions, set a timer for 2 minutes.", "start_timer", {"seconds": 120.0}),
         ("Hey comparian, hug for three hundred seconds.", "start_hug", {"seconds": 300.0}),
+        ("It's really companion, start a hug timer.", "start_hug", {}),  # two stray words before it, in noise
         ("Hey companion, hug for 300 seconds", "start_hug", {"seconds": 300.0}),
         ("Hey companion, set a timer for ninety-nine minutes.", "start_timer", {"seconds": 5940.0}),
         ("Hey companion, a 20-second hug.", "start_hug", {"seconds": 20.0}),

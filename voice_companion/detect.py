@@ -16,7 +16,7 @@ from voice_companion.intents import CommandLanguage
 from voice_companion.listener import Listener
 from voice_companion.modes import Heard, Mode
 from voice_companion.paths import PROMPTS_DIR
-from voice_companion.text_listener import TEXT_THRESHOLDS
+from voice_companion.text_policy import TEXT_THRESHOLDS
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from voice_companion.listener import Listener
 from voice_companion.second_opinion import GrammarJudge, SecondOpinion
 from voice_companion.sounds import known, phrase_phones
 from voice_companion.speech_frames import SileroSpeech, SpeechModel
-from voice_companion.text_listener import TEXT_THRESHOLDS, AnyListener, TextListener
+from voice_companion.text_listener import AnyListener, TextListener
+from voice_companion.text_policy import TEXT_THRESHOLDS
 from voice_companion.understand import TextCommands
 
 _LOGGER = logging.getLogger(__name__)

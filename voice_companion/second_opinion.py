@@ -78,6 +78,17 @@ class SecondOpinion:
             return None
         return Heard(utterance.end_seconds, None, None, other.intent, self.thresholds.command, sure=False)
 
+    def agree_wake(self, utterance: Utterance, mode: Mode, likeness: Callable[[str], float]) -> Heard | None:
+        """For words that sound somewhat like the wake phrase but not enough: the grammar listener's wake
+        phrase, if it hears one, with its command where the words sound like that command too."""
+        other = self.judge.conclude(utterance, mode)
+        if other is None or other.wake_phrase is None:
+            return None
+        intent = other.intent if other.intent is not None and likeness(other.intent.name) >= AGREEMENT else None
+        _LOGGER.debug("wake agreement: %s", other)
+        wake = self.thresholds.wake
+        return replace(other, intent=intent, score=wake, wake_score=wake, sure=False)
+
     def _settle(self, utterance: Utterance, mode: Mode, heard: Heard) -> Heard:
         """A command after the wake phrase whose words only loosely match it ("start our time reading and
         check in" taken as the two-minute check-in): where the grammar listener, whose search is over the

@@ -161,6 +161,11 @@ class Segmenter:
         loud = self._speech_frames * FRAME_SECONDS
         return Utterance(samples, self._active_start, self._speech_start, self._last_speech_end, now, loud)
 
+    def drop(self) -> None:
+        """Forgets the utterance in progress: speech that goes on starts a new one."""
+        self._active = None
+        self._run_speech = 0
+
     def keeps(self, utterance: Utterance) -> bool:
         """Whether an utterance has enough loud audio to be handed on when it ends (a click has not)."""
         return utterance.loud_seconds >= self.settings.min_speech_seconds

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from voice_companion.intents import CommandLanguage, Intent, plain_intent
-from voice_companion.numbers import find_duration
+from voice_companion.numbers import Duration, find_duration
 from voice_companion.sounds import DURATION_TOKEN, known, phrase_phones, similarity
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)*")
@@ -24,8 +24,10 @@ POLITE = frozenset(
     {"please", "can", "could", "would", "will", "you", "just", "now", "hey", "so", "and", "then", "let's", "okay", "ok",
      "alright"}
 )  # fmt: skip
-# The wake phrase may follow one stray word ("oh, hey companion", "okay hey companion").
-MAX_WORDS_BEFORE_WAKE = 1
+# The wake phrase may follow stray words ("oh, hey companion", "okay so hey companion"); in kitchen noise Whisper
+# also wrote "It's very companion." and "It's really companion." (bench.listening_v2, 36 voices: 5 more of 79
+# wake phrases heard; none of 150 real unrelated utterances came nearer the wake phrase for it).
+MAX_WORDS_BEFORE_WAKE = 2
 
 
 def words_of(text: str) -> list[str]:
@@ -40,6 +42,7 @@ class Phrasing:
     words: tuple[str, ...]  # with DURATION_TOKEN where a length goes
     phones: tuple[str, ...]
     ritual: str | None = None
+    reported: str = ""  # the intent's name as reported: a ritual named hug is start_hug (intents.plain_intent)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class TextCommands:
         found = find_duration(words)
         best: tuple[float, Phrasing] | None = None
         scores: dict[str, float] = {}
-        for score, phrasing in self._scored(words, allowed):
+        for score, phrasing in self._scored(words, found, allowed):
             scores[phrasing.intent] = max(score, scores.get(phrasing.intent, 0.0))
             if best is None or score > best[0]:
                 best = (score, phrasing)
@@ -129,14 +132,13 @@ class TextCommands:
     def likeness(self, words: Sequence[str], intent: str) -> float:
         """How like the phrasings of one intent, as reported (a ritual named hug is start_hug), the words
         sound: 0 to 1, slots aside."""
-        named = (
-            s for s, p in self._scored(words, None) if plain_intent(p.intent, {"ritual": p.ritual}, "").name == intent
-        )
+        named = (s for s, p in self._scored(words, find_duration(words), None) if p.reported == intent)
         return max(named, default=0.0)
 
-    def _scored(self, words: Sequence[str], allowed: Collection[str] | None) -> Iterator[tuple[float, Phrasing]]:
-        """Each allowed phrasing with its similarity to the words."""
-        found = find_duration(words)
+    def _scored(
+        self, words: Sequence[str], found: Duration | None, allowed: Collection[str] | None
+    ) -> Iterator[tuple[float, Phrasing]]:
+        """Each allowed phrasing with its similarity to the words, `found` being the length spoken in them."""
         with_length = list(words)
         if found is not None:
             with_length[found.start : found.end] = [DURATION_TOKEN]
@@ -156,4 +158,5 @@ def wake_share(words: Sequence[str], taken: int) -> float:
 
 def _phrasing(intent: str, text: str, ritual: str | None = None) -> Phrasing:
     words = tuple(text.split())
-    return Phrasing(intent, words, phrase_phones(words), ritual)
+    reported = plain_intent(intent, {"ritual": ritual}, "").name
+    return Phrasing(intent, words, phrase_phones(words), ritual, reported)
