@@ -103,6 +103,30 @@ def test_a_child_too_slow_to_answer_is_killed_and_replaced(
     judge.close()
 
 
+def test_a_stopped_child_that_takes_no_input_is_killed_and_replaced(
+    utterance: Utterance, expected: Heard | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An utterance is larger than the pipe's buffer: sending it to a stopped child must not block for good."""
+    assert utterance.samples.nbytes > 65536
+    local = LocalFactory()
+    judge = GrammarProcess(local, DEFAULT_THRESHOLDS, load_language(), WAKE, answer_timeout_seconds=1.0)
+    assert judge.conclude(utterance, Mode.OPEN) == expected
+    child = judge._child  # noqa: SLF001 - the process itself, to see it gone
+    assert child is not None
+    os.kill(child.pid, signal.SIGSTOP)
+    with caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        heard = judge.conclude(utterance, Mode.OPEN)
+        waited = time.monotonic() - started
+    assert heard is not None and expected is not None and heard.intent == expected.intent
+    assert waited < 30.0  # one answer time, then the in-process decode; not forever
+    lines = _warnings(caplog)
+    assert len(lines) == 1 and lines[0].startswith("second-opinion process took no input within 1 s"), lines
+    assert child.poll() == -signal.SIGKILL
+    assert local.built == 1
+    judge.close()
+
+
 @pytest.mark.parametrize(
     ("command", "why"),
     [

@@ -137,18 +137,42 @@ class GrammarProcess:
             raise _ChildGone(self._start_error, ended=self._start_error.startswith("ended"))
         assert self._to is not None and self._from is not None
         try:
-            self._to.send((utterance, mode))
-            answered = self._from.poll(self._answer_timeout)
+            sent = self._sent((utterance, mode))
+            answered = sent and self._from.poll(self._answer_timeout)
             kind, value = self._from.recv() if answered else ("", None)
         except (EOFError, OSError) as exc:
             raise _ChildGone(f"ended ({_described(exc)})", ended=True) from exc
         except Exception as exc:  # noqa: BLE001 - an answer that is not the protocol
             raise _ChildGone(f"answered wrongly ({type(exc).__name__}: {exc})") from exc
+        if not sent:
+            raise _ChildGone(f"took no input within {self._answer_timeout:g} s")
         if not answered:
             raise _ChildGone(f"gave no answer within {self._answer_timeout:g} s")
         if kind == "heard" and (value is None or isinstance(value, Heard)):
             return value
         raise _ChildGone(f"failed: {value}" if kind == "error" else f"answered wrongly ({kind!r})")
+
+    def _sent(self, message: object) -> bool:
+        """Whether the message went down the pipe within the answer time. An utterance is larger than the
+        pipe's buffer, so sending it to a child that is stopped (SIGSTOP, a debugger) would block the audio
+        loop for good: the sending is done on a thread and waited for. A pipe error is raised here."""
+        assert self._to is not None
+        to, errors, done = self._to, list[BaseException](), threading.Event()
+
+        def send() -> None:
+            try:
+                to.send(message)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                errors.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=send, name="grammar-send", daemon=True).start()
+        if not done.wait(self._answer_timeout):
+            return False  # the child is killed next, and the thread's write ends with a broken pipe
+        if errors:
+            raise errors[0]
+        return True
 
     def _give_up(self, why: str, ended: bool) -> None:
         """Ends the child (at once unless it is ending by itself), says so once, and builds the local judge."""
