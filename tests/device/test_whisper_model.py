@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 from test_device_models import Handler, Served, fake_model, leftovers
 
+from bench.mixing import mix_at_snr, to_int16
 from bench.scenes import NOISE_DIR, SHARED_AUDIO
 from voice_companion.config import Settings, load_settings
 from voice_companion.device import models
@@ -86,6 +87,18 @@ def test_the_bundled_model_transcribes_a_real_recording(recognizer: WhisperRecog
     assert recognizer.alternatives(np.zeros(0, np.int16)) == ()
     with pytest.raises(ValueError, match="expected mono int16 samples"):
         recognizer.transcribe(np.zeros(1600, np.float32))
+
+
+def test_a_hard_utterance_is_written_the_same_every_time(recognizer: WhisperRecognizer) -> None:
+    """A real telephone prompt in 5 dB kitchen noise whose greedy reading is unsure (average log-probability
+    below -1): faster-whisper's own fallback, sampling, wrote it "pencils.", "So, hand it's on." and "And it's
+    so nice." in six calls, so a replayed evening could hear another evening. A beam search is the fallback."""
+    speech = read_int16(SHARED_AUDIO / "speech" / "prompts" / "cancelled.flac").astype(np.float32) / 32768
+    kitchen = read_int16(NOISE_DIR / "kitchen.flac")[24 * 16000 :][: len(speech)].astype(np.float32) / 32768
+    pcm, _ = to_int16(mix_at_snr(speech, kitchen, 5.0))
+    first = recognizer.transcribe(pcm)
+    assert first.avg_logprob < -1.0, first  # where the fallback would have sampled
+    assert all(recognizer.transcribe(pcm) == first for _ in range(5)), first
 
 
 def test_speech_probability_tells_speech_from_a_running_tap(recognizer: WhisperRecognizer) -> None:

@@ -48,7 +48,10 @@ def assert_replay_hears_the_same_evening(
     """The CLI on the conversation's WAV hears the same evening: the same events in the same order, with the
     same data, at the same times within REPLAY_TIME_TOLERANCE."""
     replayed, expected = replay(tmp_path, wav, c.settings.voice, names), as_tuples(c)
-    assert _what_happened(replayed) == _what_happened(expected), "the CLI on the WAV hears another evening"
+    heard, meant = _what_happened(replayed), _what_happened(expected)
+    first = next((i for i, (a, b) in enumerate(zip(heard, meant, strict=False)) if a != b), min(len(heard), len(meant)))
+    differs = f"from event {first}: {heard[first : first + 2]}, not {meant[first : first + 2]}"
+    assert heard == meant, f"the CLI on the WAV hears another evening {differs}"
     drift = max(abs(a[0] - b[0]) for a, b in zip(replayed, expected, strict=True))
     assert drift <= REPLAY_TIME_TOLERANCE, f"the replay's events drift by {drift:.3f} s"
 

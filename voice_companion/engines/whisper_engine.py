@@ -32,6 +32,11 @@ MIN_SEGMENT_SECONDS = 0.01
 # bench/listening_v2, 8 Kokoro and 4 espeak-ng voices, 12 commands each, 10 dB kitchen noise: 83.3 % right
 # without them, 86.1 % with them; unrelated talk taken 1 of 300 (the word "no" in a listening window).
 BEAM_SIZE = 5
+# A greedy reading less sure than this (average log-probability) is decoded again with a beam search, and the
+# likelier reading kept. faster-whisper's own fallback for it samples at temperatures 0.2 to 1.0: the same audio
+# then gave other words from run to run ("Hands on." and "pencils." from one telephone prompt at 5 dB), so a
+# replayed evening could hear another evening. -1.0 is faster-whisper's own threshold for its fallback.
+UNSURE_LOGPROB = -1.0
 
 
 @dataclass(frozen=True)
@@ -175,11 +180,19 @@ class WhisperRecognizer:
         audio = _to_float(samples)
         if audio.size == 0:
             return summarise([])
+        greedy = self._decode(audio, prompt, 1)
+        if greedy.avg_logprob >= UNSURE_LOGPROB or not greedy.text:
+            return greedy
+        beam = self._decode(audio, prompt, BEAM_SIZE)
+        return beam if beam.avg_logprob > greedy.avg_logprob else greedy
+
+    def _decode(self, audio: np.ndarray, prompt: str | None, beam_size: int) -> Transcript:
         try:
             segments, _info = self._model.transcribe(
                 audio,
                 language="en",
-                beam_size=1,
+                beam_size=beam_size,
+                temperature=0.0,  # no sampling: the same audio always gives the same words
                 without_timestamps=True,
                 vad_filter=False,
                 condition_on_previous_text=False,
