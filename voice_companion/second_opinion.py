@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from voice_companion.engines.base import Thresholds
+from voice_companion.intents import Intent
 from voice_companion.modes import Heard, Mode
 from voice_companion.segmenter import Utterance
 
@@ -69,14 +70,10 @@ class SecondOpinion:
         """For words in the listening window a bare wake phrase opened that the text matched to no command:
         the grammar listener's command, where the text sounds enough like that command too. Two listeners
         agreeing, where either alone took talk for commands (see the class)."""
-        other = self.judge.conclude(utterance, mode)
-        if other is None or other.intent is None:
+        intent = _agreed_intent(self.judge.conclude(utterance, mode), likeness)
+        if intent is None:
             return None
-        alike = likeness(other.intent.name)
-        _LOGGER.debug("agreement with %s: %.3f", other.intent.name, alike)
-        if alike < AGREEMENT:
-            return None
-        return Heard(utterance.end_seconds, None, None, other.intent, self.thresholds.command, sure=False)
+        return Heard(utterance.end_seconds, None, None, intent, self.thresholds.command, sure=False)
 
     def agree_wake(self, utterance: Utterance, mode: Mode, likeness: Callable[[str], float]) -> Heard | None:
         """For words that sound somewhat like the wake phrase but not enough: the grammar listener's wake
@@ -84,7 +81,7 @@ class SecondOpinion:
         other = self.judge.conclude(utterance, mode)
         if other is None or other.wake_phrase is None:
             return None
-        intent = other.intent if other.intent is not None and likeness(other.intent.name) >= AGREEMENT else None
+        intent = _agreed_intent(other, likeness)
         _LOGGER.debug("wake agreement: %s", other)
         wake = self.thresholds.wake
         return replace(other, intent=intent, score=wake, wake_score=wake, sure=False)
@@ -102,3 +99,12 @@ class SecondOpinion:
         if dict(other.intent.slots) == dict(heard.intent.slots):
             return heard
         return replace(heard, intent=replace(heard.intent, slots=other.intent.slots))
+
+
+def _agreed_intent(other: Heard | None, likeness: Callable[[str], float]) -> Intent | None:
+    """The grammar listener's command, if the text's words sound at least AGREEMENT like it."""
+    if other is None or other.intent is None:
+        return None
+    alike = likeness(other.intent.name)
+    _LOGGER.debug("agreement with %s: %.3f", other.intent.name, alike)
+    return other.intent if alike >= AGREEMENT else None

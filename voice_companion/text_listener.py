@@ -27,7 +27,7 @@ from voice_companion.numbers import find_duration
 from voice_companion.second_opinion import SecondOpinion
 from voice_companion.segmenter import Segmenter, SegmenterSettings, Utterance
 from voice_companion.speech_frames import SpeechModel
-from voice_companion.text_policy import TEXT_THRESHOLDS, TextPolicy
+from voice_companion.text_policy import TEXT_THRESHOLDS, Reading, TextPolicy
 from voice_companion.understand import TextCommands, words_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,10 +48,9 @@ MIN_SPEECH_SHARE = 0.25
 # it out ("Take him, Pontian"). bench/listening_v2.py, 12 voices x 12 commands, 10 dB kitchen noise: after a
 # pause 58 % right without it, 72 % with it; unrelated talk taken 1 of 150 either way. Within this long after.
 WAKE_CONTEXT_SECONDS = 10.0
-# A sure command with the wake phrase, judged early, is taken once the utterance has gone on this long after
-# that judgement without ending: noise read as voice (a dishwasher, a radio) can hold an utterance open to
-# its 8 s limit. bench.listening_v2, 36 voices at 5 dB kitchen noise: 36 of 348 command clips were still
-# open 1.5 s after the speech, 21 of them missed for it (3 of 432 at 10 dB).
+# A sure command with the wake phrase, judged early, is taken once the utterance has gone on this long after that
+# judgement without ending: noise read as voice can hold an utterance open to its 8 s limit. bench.listening_v2,
+# 36 voices at 5 dB kitchen noise: 36 of 348 command clips still open 1.5 s after the speech, 21 missed for it.
 SURE_EARLY_WAIT_SECONDS = 1.0
 # Words this much like the wake phrase (0-1 by sound) but short of it are the grammar listener's to judge:
 # "Here can pan the oven." or "Take him, Pontian." for "hey companion" in kitchen noise. Real talk scored at most
@@ -116,6 +115,7 @@ class TextListener:
         # Context for the recogniser: it then writes the wake phrase as words it expects, where unprompted it
         # wrote "take a party on" (espeak-ng at 10 dB kitchen noise: 96 % of wake phrases written right, not 9 %).
         self._prompt = f"{commands.wake_phrases[0].capitalize()}, {PROMPT_EXAMPLE}"
+        self._prompt_words = tuple(words_of(self._prompt))
 
     @property
     def in_speech(self) -> bool:
@@ -152,7 +152,6 @@ class TextListener:
             "the %s recogniser failed (%s); listening with pocketsphinx from now on", self.recognizer.name, exc
         )
         self._fallback = self._fallback_factory()
-        return None
 
     def _judge_early(self, mode_for: Callable[[Utterance], Mode]) -> None:
         """Judge an utterance 0.2 s after its speech, while its endpoint is awaited, so the reply can start
@@ -170,10 +169,10 @@ class TextListener:
         heard = None if early is None else early.heard
         if early is None or heard is None or heard.intent is None or heard.wake_phrase is None or not heard.sure:
             return None
-        so_far = self.segmenter.so_far()
-        if so_far is None or frame.end_seconds - early.utterance.end_seconds < SURE_EARLY_WAIT_SECONDS:
+        if frame.end_seconds - early.utterance.end_seconds < SURE_EARLY_WAIT_SECONDS:
             return None
-        if mode_for(so_far) is not early.mode:
+        so_far = self.segmenter.so_far()
+        if so_far is None or mode_for(so_far) is not early.mode:
             return None
         _LOGGER.debug("took the early judgement: the utterance went on %.1f s after it", SURE_EARLY_WAIT_SECONDS)
         self.segmenter.drop()
@@ -200,48 +199,59 @@ class TextListener:
         transcript = self.recognizer.transcribe(samples, self._prompt)
         if transcript.no_speech_prob > NO_SPEECH_PROBABILITY and transcript.avg_logprob < LOW_LOGPROB:
             return None
-        heard = self.policy.decide(transcript.text, utterance, mode)
-        rest = self.policy.after_wake(transcript.text)
+        reading = self.policy.read(transcript.text)
+        heard = self.policy.decide(reading, utterance, mode)
         if heard is None and mode in WAKE_MODES and self._second is not None:
-            agreed = self._wake_agreed(transcript.text, rest, utterance, mode)
+            agreed = self._wake_agreed(reading, utterance, mode)
             if agreed is not None:
                 _LOGGER.debug("heard %r in %s mode, with the grammar: %s", transcript.text, mode.value, agreed)
                 return agreed
-        copied, as_written = words_of(transcript.text) == words_of(self._prompt), heard
-        if heard is not None and heard.intent is not None and copied:
-            # Whisper copies its prompt on audio it cannot read ("hey companion, stop" said live over the
-            # device's voice came out as the prompt, and the help line began again): the grammar judges it
-            wake = heard.wake_score or heard.score
-            heard = replace(heard, intent=None, score=wake, sure=wake >= self.policy.thresholds.sure)
-        elif heard is not None and heard.wake_phrase is not None and heard.intent is None:
-            heard = self._other_readings(heard, samples, rest, utterance, mode)
-        if context is not None and heard is not None and heard.wake_phrase is not None:
+        rest, after_context = reading.after_wake, context is not None
+        if heard is not None and heard.intent is not None and reading.words == self._prompt_words:
+            heard = self._copied_prompt(heard, after_context, rest, utterance, mode)
+        else:
+            if heard is not None and heard.wake_phrase is not None and heard.intent is None:
+                heard = self._other_readings(heard, samples, rest, utterance, mode)
+            heard = self._reviewed(heard, after_context, rest, utterance, mode)
+        _LOGGER.debug("heard %r in %s mode: %s", transcript.text, mode.value, heard)
+        return heard
+
+    def _reviewed(
+        self, heard: Heard | None, after_context: bool, rest: tuple[str, ...], utterance: Utterance, mode: Mode
+    ) -> Heard | None:
+        """The text's verdict, with the wake phrase taken off where the context held it, then the grammar's."""
+        if after_context and heard is not None and heard.wake_phrase is not None:
             # the wake phrase was the context's, and was reported when it was said
-            if heard.intent is not None:
-                heard = _without_wake(heard)
-            else:
-                heard = self._agreed(rest, utterance, mode)
+            heard = _without_wake(heard) if heard.intent is not None else self._agreed(rest, utterance, mode)
         # A wake phrase written alone is not a command misheard: in noise the grammar made one up for it ("hey
         # companion" ... "not now" became "next"), except over the device's voice, where Whisper drops a "stop"
         alone = heard is not None and heard.intent is None and not rest
         if self._second is not None and not (alone and mode is not Mode.SPEAKING):
             heard = self._second.review(utterance, mode, heard)
-        if copied and mode is not Mode.SPEAKING and as_written is not None and (heard is None or not heard.intent):
-            # the grammar heard no other command: "hey companion, what can you do?" is a newcomer's first
-            # question (the benchmark's 36 voices: 2 asked it and were turned away; 2 others were heard as it)
-            heard = as_written if context is None else _without_wake(as_written)
-        _LOGGER.debug("heard %r in %s mode: %s", transcript.text, mode.value, heard)
         return heard
 
-    def _wake_agreed(self, text: str, rest: list[str], utterance: Utterance, mode: Mode) -> Heard | None:
+    def _copied_prompt(
+        self, as_written: Heard, after_context: bool, rest: tuple[str, ...], utterance: Utterance, mode: Mode
+    ) -> Heard | None:
+        """Whisper copies its prompt on audio it cannot read ("hey companion, stop" said live over the device's
+        voice came out as the prompt): the grammar judges it. Outside the device's speech, where the grammar hears
+        no other command, it is a newcomer's first question (2 of the benchmark's 36 voices asked it)."""
+        wake = as_written.wake_score or as_written.score
+        bare = replace(as_written, intent=None, score=wake, sure=wake >= self.policy.thresholds.sure)
+        heard = self._reviewed(bare, after_context, rest, utterance, mode)
+        if mode is not Mode.SPEAKING and (heard is None or heard.intent is None):
+            return _without_wake(as_written) if after_context else as_written
+        return heard
+
+    def _wake_agreed(self, reading: Reading, utterance: Utterance, mode: Mode) -> Heard | None:
         """A wake phrase the text wrote as other words ("Here can pan the oven."), if both listeners agree."""
         assert self._second is not None
-        words = words_of(text)
-        if not words or not WAKE_LIKENESS <= self.commands.wake(words).score < self.policy.thresholds.wake:
+        if not reading.words or not WAKE_LIKENESS <= reading.wake.score < self.policy.thresholds.wake:
             return None
-        return self._second.agree_wake(utterance, mode, lambda intent: self.commands.likeness(rest, intent))
+        like = self.commands.likeness
+        return self._second.agree_wake(utterance, mode, lambda intent: like(reading.after_wake, intent))
 
-    def _agreed(self, rest: list[str], utterance: Utterance, mode: Mode) -> Heard | None:
+    def _agreed(self, rest: tuple[str, ...], utterance: Utterance, mode: Mode) -> Heard | None:
         """A command after the wake phrase's pause that the text (`rest`, its words after the wake phrase)
         left unmatched, if both listeners agree."""
         if self._second is None or not rest:
@@ -255,7 +265,7 @@ class TextListener:
         return replace(agreed, intent=replace(agreed.intent, slots=slots))
 
     def _other_readings(
-        self, heard: Heard, samples: np.ndarray, rest: list[str], utterance: Utterance, mode: Mode
+        self, heard: Heard, samples: np.ndarray, rest: tuple[str, ...], utterance: Utterance, mode: Mode
     ) -> Heard:
         """A wake phrase and words that are no command: the first of the recogniser's other readings that has
         both. Only then: for talk without the wake phrase, other readings made a command of "Number." in a
@@ -264,7 +274,7 @@ class TextListener:
         if not rest:
             return heard
         for other_text in self.recognizer.alternatives(samples, self._prompt):
-            other = self.policy.decide(other_text, utterance, mode)
+            other = self.policy.decide(self.policy.read(other_text), utterance, mode)
             if other is not None and other.wake_phrase is not None and other.intent is not None:
                 _LOGGER.debug("took %r over the words %r", other_text, " ".join(rest))
                 return other

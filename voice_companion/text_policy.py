@@ -8,12 +8,13 @@ the wake phrase, needs a surer wake phrase; over the device's own voice a bare "
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from voice_companion.engines.base import Thresholds
 from voice_companion.listener import MAX_BARE_STOP_SECONDS
 from voice_companion.modes import BARE_ANSWERS, OPEN_MODES, WAKE_MODES, Heard, Mode, allowed_intents
 from voice_companion.segmenter import Utterance
-from voice_companion.understand import NO_MATCH, Match, TextCommands, wake_share, words_of
+from voice_companion.understand import NO_MATCH, Match, TextCommands, WakeMatch, wake_share, words_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +31,19 @@ SURER_WAKE_PENALTY = 0.2
 MAX_WORDS_AFTER_BARE_WAKE = 2
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A transcript's words and the wake phrase that best fits their start, worked out once per transcript."""
+
+    words: tuple[str, ...]
+    wake: WakeMatch
+
+    @property
+    def after_wake(self) -> tuple[str, ...]:
+        """The words after whatever best fits the wake phrase (all of them if nothing does)."""
+        return self.words[self.wake.words_taken :]
+
+
 class TextPolicy:
     """Decides what a transcript counts as, given the mode and the utterance it was written from."""
 
@@ -38,19 +52,17 @@ class TextPolicy:
         self.thresholds = thresholds
         self._all_intents = tuple(commands.language.templates)
 
-    def after_wake(self, text: str) -> list[str]:
-        """The words after whatever best fits the wake phrase at the start (all words if nothing does)."""
-        words = words_of(text)
-        return words[self.commands.wake(words).words_taken :]
+    def read(self, text: str) -> Reading:
+        words = tuple(words_of(text))
+        return Reading(words, self.commands.wake(words))
 
-    def decide(self, text: str, utterance: Utterance, mode: Mode) -> Heard | None:
+    def decide(self, reading: Reading, utterance: Utterance, mode: Mode) -> Heard | None:
         th = self.thresholds
-        words = words_of(text)
+        words, wake = reading.words, reading.wake
         if not words:
             return None
-        wake = self.commands.wake(words)
         has_wake = wake.score >= th.wake
-        rest = words[wake.words_taken :] if has_wake else words
+        rest = reading.after_wake if has_wake else words
         if not has_wake and mode in WAKE_MODES:
             return None
         allowed = allowed_intents(mode, has_wake, self._all_intents)
@@ -83,7 +95,7 @@ class TextPolicy:
         return speech <= MAX_BARE_STOP_SECONDS and match.score >= self.thresholds.sure
 
 
-def _needs_surer_wake(mode: Mode, match: Match | None, rest: list[str]) -> bool:
+def _needs_surer_wake(mode: Mode, match: Match | None, rest: tuple[str, ...]) -> bool:
     """An answer when nothing was asked, or talk after the wake phrase that is no command."""
     if match is not None:
         return mode is Mode.WAKE and match.intent is not None and match.intent.name in BARE_ANSWERS

@@ -8,7 +8,7 @@ returned; deciding what is good enough is the listener's policy.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from voice_companion.intents import CommandLanguage, Intent, plain_intent
@@ -112,7 +112,8 @@ class TextCommands:
         found = find_duration(words)
         best: tuple[float, Phrasing] | None = None
         scores: dict[str, float] = {}
-        for score, phrasing in self._scored(words, found, allowed):
+        phrasings = [p for p in self.phrasings if allowed is None or p.intent in allowed]
+        for score, phrasing in self._scored(words, found, phrasings):
             scores[phrasing.intent] = max(score, scores.get(phrasing.intent, 0.0))
             if best is None or score > best[0]:
                 best = (score, phrasing)
@@ -132,19 +133,17 @@ class TextCommands:
     def likeness(self, words: Sequence[str], intent: str) -> float:
         """How like the phrasings of one intent, as reported (a ritual named hug is start_hug), the words
         sound: 0 to 1, slots aside."""
-        named = (s for s, p in self._scored(words, find_duration(words), None) if p.reported == intent)
-        return max(named, default=0.0)
+        named = [p for p in self.phrasings if p.reported == intent]
+        return max((s for s, _ in self._scored(words, find_duration(words), named)), default=0.0)
 
     def _scored(
-        self, words: Sequence[str], found: Duration | None, allowed: Collection[str] | None
+        self, words: Sequence[str], found: Duration | None, phrasings: Iterable[Phrasing]
     ) -> Iterator[tuple[float, Phrasing]]:
-        """Each allowed phrasing with its similarity to the words, `found` being the length spoken in them."""
+        """Each phrasing with its similarity to the words, `found` being the length spoken in them."""
         with_length = list(words)
         if found is not None:
             with_length[found.start : found.end] = [DURATION_TOKEN]
-        for phrasing in self.phrasings:
-            if allowed is not None and phrasing.intent not in allowed:
-                continue
+        for phrasing in phrasings:
             # a length only where the phrasing has one: "two minute check in" is also a ritual's name
             spoken = with_length if DURATION_TOKEN in phrasing.words else words
             heard = [w for w in spoken if w not in POLITE or w in phrasing.words]
