@@ -113,6 +113,14 @@ def test_only_allowed_intents_are_matched(commands: TextCommands) -> None:
     assert commands.match(["pass"], ("next",)).score < 0.85
 
 
+def test_a_word_the_dictionary_lacks_is_compared_by_its_spelling(commands: TextCommands) -> None:
+    match = commands.match(words_of("vaster"))  # Whisper's spelling of "faster" in kitchen noise
+    assert match.intent is not None and match.intent.name == "faster" and match.score > 0.8, match
+    assert commands.match(words_of("blorptang")).score < 0.5
+    # among other words, no: spelt out, "start our tuckies" (start a kiss, live) came near "start our check in"
+    assert commands.match(words_of("start our tuckies")).score < 0.7
+
+
 def test_a_timer_needs_its_length(commands: TextCommands) -> None:
     match = commands.match(words_of("set a timer for"), ("start_timer",))
     assert match.intent is None
