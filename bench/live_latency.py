@@ -77,11 +77,22 @@ class Probe:
 
             return wrapper
 
+        # replies reach the speaker through the speaker queue's flush as well as process()'s return: both play
+        play = app.out.play
+        self._played = False
+
+        def noted_play(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            self._played = True
+            return play(*args, **kwargs)
+
+        app.out.play = noted_play
+
         def timed_process(frame):  # noqa: ANN001, ANN202
             self._decode = self._speak = 0.0
+            self._played = False
             start = time.monotonic()
             out = process(frame)
-            if out and self._decode:
+            if (out or self._played) and self._decode:
                 self.decisions.append(Decision(frame.end_seconds, start, time.monotonic(), self._decode, self._speak))
             return out
 
