@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -124,6 +125,40 @@ def test_a_failure_while_speaking_falls_back_once_and_for_good(caplog: pytest.Lo
     assert "kokoro:af_heart failed" in line and "RuntimeError" in line and "get_kokoro.sh" in line
     assert all(_rms(samples) > 500 for samples in said)  # never silent
     assert voice.voice_id == f"espeak:{ESPEAK_DEFAULT}" and voice.rate_wpm == 145  # the rate carried over
+
+
+def test_the_names_are_said_behind_the_listening_and_each_only_once(tmp_path: Path, engine: KokoroVoice) -> None:
+    """At start the partners' names are spoken in a thread while the companion already listens; a line
+    asked for meanwhile waits its turn and no name is rendered twice."""
+    counting = Counting(engine)
+    lines = PromptLines.from_phrasings(["{name}, your turn."])
+    primary = NeuralVoice(counting, "kokoro:af_heart", 165, tmp_path / "speech", lines)
+    voice = FallbackVoice(primary, lambda rate: Pyttsx3Voice(VoiceSettings(ESPEAK_DEFAULT, rate)), "kokoro:af_heart")
+    voice.warm_behind(["Sam,", "Alex,"])
+    said_meanwhile = voice.synthesize("Alex, your turn.")  # as a reply would, while the names are being said
+    voice.close()
+    assert sorted(counting.said) == ["Alex,", "Sam,", "your turn."]
+    assert len(voice.synthesize("Sam, your turn.")) > 16000 and counting.said.count("Sam,") == 1
+    assert _rms(said_meanwhile) > 500 and voice.voice_id == "kokoro:af_heart"
+
+
+def test_a_failure_while_warming_up_falls_back_in_the_speaking_thread(caplog: pytest.LogCaptureFixture) -> None:
+    """pyttsx3 must start in the thread that speaks with it, never in the warm-up thread."""
+    made_in: list[str] = []
+
+    def espeak(rate: int) -> Pyttsx3Voice:
+        made_in.append(threading.current_thread().name)
+        return Pyttsx3Voice(VoiceSettings(ESPEAK_DEFAULT, rate))
+
+    voice = FallbackVoice(NeuralVoice(Failing(), "kokoro:af_heart", 165), espeak, "kokoro:af_heart")
+    with caplog.at_level(logging.INFO):
+        voice.warm_behind(["Sam,"])
+        voice.close()
+        assert made_in == [] and _warnings(caplog) == []  # nothing said yet, so nothing to announce
+        said = voice.synthesize("Hug starts now.")
+    [line] = _warnings(caplog)
+    assert "kokoro:af_heart failed" in line and "RuntimeError" in line
+    assert made_in == [threading.current_thread().name] and _rms(said) > 500
 
 
 FALLBACK_AFTER_KOKORO = """
@@ -280,3 +315,4 @@ def test_run_says_when_fixed_lines_are_not_prepared(
     [line] = _warnings(caplog)
     assert "not rendered yet for kokoro:am_michael at 165 wpm" in line and "voices prepare" in line
     assert voice.voice_id == "kokoro:am_michael"
+    voice.close()  # type: ignore[attr-defined]  # the names, said behind

@@ -109,7 +109,7 @@ def assemble(
     """The companion and everything it talks to, built from settings; `closers` must be closed in order.
     `live`: from a microphone, where the second opinion decodes in a child process (grammar_process.py)."""
     language = load_language()
-    checked_commands(language, settings.wake_phrases)  # before the rituals, whose lines must not say it
+    commands = checked_commands(language, settings.wake_phrases)  # before the rituals, whose lines must not say it
     decks = load_decks(DECKS_DIR)  # every prompts file is checked before anything is opened
     rituals = load_rituals(RITUALS_DIR, {d.id for d in decks}, set(language.ritual_names), settings.wake_phrases)
     bus = EventBus()
@@ -127,7 +127,7 @@ def assemble(
     closers += [recorder, journal]  # the recorder first: it writes what is queued
     recognizer, chosen = make_recognizer(settings.engine, *find_models(settings))
     _LOGGER.info(chosen)
-    listener = make_listener(recognizer, language, settings.wake_phrases, apart=live)
+    listener = make_listener(recognizer, language, settings.wake_phrases, apart=live, commands=commands)
     if hasattr(listener, "close"):
         closers.append(listener)
     answer_phrases = load_answer_phrases()
@@ -151,11 +151,14 @@ def assemble(
         reminders = Reminders(scheduler, clock, reminder_phrases, random.Random(settings.seed))
         bus.subscribe(reminders)
 
+    voice = companion_voice(settings)
+    if hasattr(voice, "close"):
+        closers.append(voice)  # its warm-up thread, if still speaking the names
     starter = RitualStarter(rituals, decks, settings.partners, journal.sessions, random.Random(settings.seed))
 
     companion = Companion(
         listener,
-        companion_voice(settings),
+        voice,
         Phrasebook.load(PROMPTS_DIR / "phrases.toml"),
         bus.emit,
         random.Random(settings.seed),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -70,6 +71,7 @@ class NeuralVoice:
         self.lines = lines or PromptLines(frozenset(), frozenset())
         self._cache_dir = cache_dir
         self._memory: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        self._rendering = threading.Lock()  # one render at a time: the names may be warming in another thread
         if cache_dir is not None:
             open_cache(cache_dir)
 
@@ -107,7 +109,11 @@ class NeuralVoice:
         if path is not None and path.exists():
             samples = read_all(path)
         else:
-            samples = self._render(text)
+            with self._rendering:
+                remembered = self._recall(text)  # said meanwhile, by the warm-up thread
+                if remembered is not None:
+                    return remembered
+                samples = self._render(text)
             if path is not None:
                 try:
                     write_private_wav(path, samples)

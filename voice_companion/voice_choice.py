@@ -4,6 +4,7 @@ with a fallback to espeak-ng (pyttsx3) that is always announced in one line, nev
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,32 @@ class FallbackVoice:
         self._make_fallback = fallback
         self._what = what
         self._fallback: Voice | None = None
+        self._warming: threading.Thread | None = None
+        self._warm_failure: Exception | None = None
+
+    def warm_behind(self, texts: Iterable[str]) -> None:
+        """Speak `texts` into the natural voice's memory in a thread, so the companion listens meanwhile
+        (about 0.7 s a name on 2 cores). A failure there is kept and acted on in the caller's thread, at the
+        next line: espeak-ng (pyttsx3) must start in the thread that speaks."""
+        warm = getattr(self.primary, "warm", None)
+        texts = list(texts)
+        if warm is None or not texts:
+            return
+
+        def run() -> None:
+            try:
+                warm(texts)
+            except Exception as exc:  # noqa: BLE001 - onnxruntime and the phonemizer raise their own types
+                self._warm_failure = exc
+
+        # not a daemon: the interpreter waits for it at exit, as onnxruntime must not run while it shuts down
+        self._warming = threading.Thread(target=run, name="voice-warm", daemon=False)
+        self._warming.start()
+
+    def close(self) -> None:
+        """Wait for the warm-up to end."""
+        if self._warming is not None:
+            self._warming.join()
 
     @property
     def current(self) -> Voice:
@@ -91,16 +118,23 @@ class FallbackVoice:
         return self.current.cache_path(text)
 
     def synthesize(self, text: str) -> np.ndarray:
-        if self._fallback is None:
+        fallback = self._fallback
+        if fallback is None and self._warm_failure is not None:
+            fallback = self._fall_back(self._warm_failure)
+        if fallback is None:
             try:
                 return self.primary.synthesize(text)
             except Exception as exc:  # noqa: BLE001 - onnxruntime and the phonemizer raise their own types
-                self._fallback = self._make_fallback(self.primary.rate_wpm)
-                _LOGGER.warning(
-                    "voice: %s failed (%s: %s); speaking with espeak-ng %s from now on; if it happens again, %s",
-                    self._what, type(exc).__name__, str(exc)[:80], ESPEAK_DEFAULT, KOKORO_FIX,
-                )  # fmt: skip
-        return self._fallback.synthesize(text)
+                fallback = self._fall_back(exc)
+        return fallback.synthesize(text)
+
+    def _fall_back(self, exc: Exception) -> Voice:
+        self._fallback = self._make_fallback(self.primary.rate_wpm)
+        _LOGGER.warning(
+            "voice: %s failed (%s: %s); speaking with espeak-ng %s from now on; if it happens again, %s",
+            self._what, type(exc).__name__, str(exc)[:80], ESPEAK_DEFAULT, KOKORO_FIX,
+        )  # fmt: skip
+        return self._fallback
 
 
 def _espeak(name: str, rate_wpm: int, cache_dir: Path | None) -> Pyttsx3Voice:
@@ -133,8 +167,7 @@ def build_voice(
         _LOGGER.warning("voice: %s; speaking with espeak-ng %s until then", exc, ESPEAK_DEFAULT)
         return _espeak(ESPEAK_DEFAULT, rate_wpm, cache_dir)
     voice = FallbackVoice(primary, lambda rate: _espeak(ESPEAK_DEFAULT, rate, cache_dir), f"kokoro:{name}")
-    for text in warm:  # into memory only; a failure here falls back like any other
-        voice.synthesize(text)
+    voice.warm_behind(warm)  # into memory only; a failure there falls back at the next line, like any other
     return voice
 
 
