@@ -67,12 +67,14 @@ def make_listener(
     second_opinion: bool = True,
     voice_model: bool = True,
     apart: bool = False,
+    commands: TextCommands | None = None,
 ) -> AnyListener:
     """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time,
     and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks).
     It tells speech from noise with the silero voice model unless told not to (benchmarks compare).
-    `apart`: the second opinion decodes in a child process (live, where the sound callbacks need the GIL)."""
-    commands = checked_commands(language, wake_phrases)
+    `apart`: the second opinion decodes in a child process (live, where the sound callbacks need the GIL).
+    `commands`: checked_commands() of the same language and wake phrases, if the caller has them already."""
+    commands = commands or checked_commands(language, wake_phrases)
     if not writes_text(recognizer):
         return Listener(recognizer, language, wake_phrases)
 
