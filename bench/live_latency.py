@@ -12,6 +12,9 @@ the sink, records the sink, and prints for each reply:
   the person speaks, as vosk does, is not in it: only what is left at the endpoint);
 - audio path: the rest (microphone buffers and queue, speaker buffers, sound server).
 
+It first prints how long `voice-companion run` takes, as a new process, from launch to its "listening" line
+(the microphone open and the recogniser loaded; the partners' names may still be said behind it).
+
 `--cold` starts with an empty speech cache (a fresh device). Prints figures; asserts nothing.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -169,6 +173,23 @@ def measure(env: dict[str, str], app, probe: Probe, work: Path, text: str) -> di
     return figures
 
 
+def ready_to_listen(env: dict[str, str], work: Path, repeats: int = 3) -> list[float]:
+    """Seconds from launching `voice-companion run` to its "listening" line, `repeats` times."""
+    times = []
+    for _ in range(repeats):
+        command = [sys.executable, "-m", "voice_companion", "run", "--db", str(work / "start.json")]
+        started = time.monotonic()
+        with subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True) as child:
+            assert child.stderr is not None
+            for line in child.stderr:
+                if " listening " in line:
+                    times.append(time.monotonic() - started)
+                    break
+            time.sleep(2.0)  # not killed while it says the names: a clean exit
+            child.terminate()
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -178,13 +199,15 @@ def main() -> int:
         work = Path(tmp)
         if args.cold:
             os.environ["HOME"] = str(work)  # the speech cache lives under ~/.cache
+        ready = ready_to_listen(env, work)
+        print("ready to listen, from launch: " + ", ".join(f"{t:.2f}" for t in ready) + " s")
         from voice_companion.app import App
         from voice_companion.config import load_settings
 
         settings = load_settings(None, {"db_path": str(work / "journal.json"), "seed": 3})
         started = time.monotonic()
         app = App.build(settings, "mic", "speaker", None, None)
-        print(f"start-up: {time.monotonic() - started:.2f} s")
+        print(f"start-up in this process (App.build): {time.monotonic() - started:.2f} s")
         probe = Probe(app)
         stop = threading.Event()
         results: list[dict[str, float]] = []
