@@ -31,6 +31,7 @@ from voice_companion.engines.whisper_engine import (
     WhisperRecognizer,
     bundled_whisper_model,
     check_whisper_model,
+    summarise,
 )
 from voice_companion.errors import CompanionError
 from voice_companion.paths import user_models_dir
@@ -93,12 +94,48 @@ def test_a_hard_utterance_is_written_the_same_every_time(recognizer: WhisperReco
     """A real telephone prompt in 5 dB kitchen noise whose greedy reading is unsure (average log-probability
     below -1): faster-whisper's own fallback, sampling, wrote it "pencils.", "So, hand it's on." and "And it's
     so nice." in six calls, so a replayed evening could hear another evening. A beam search is the fallback."""
-    speech = read_int16(SHARED_AUDIO / "speech" / "prompts" / "cancelled.flac").astype(np.float32) / 32768
-    kitchen = read_int16(NOISE_DIR / "kitchen.flac")[24 * 16000 :][: len(speech)].astype(np.float32) / 32768
-    pcm, _ = to_int16(mix_at_snr(speech, kitchen, 5.0))
+    pcm = _hard_utterance()
     first = recognizer.transcribe(pcm)
     assert first.avg_logprob < -1.0, first  # where the fallback would have sampled
     assert all(recognizer.transcribe(pcm) == first for _ in range(5)), first
+
+
+def _hard_utterance() -> np.ndarray:
+    speech = read_int16(SHARED_AUDIO / "speech" / "prompts" / "cancelled.flac").astype(np.float32) / 32768
+    kitchen = read_int16(NOISE_DIR / "kitchen.flac")[24 * 16000 :][: len(speech)].astype(np.float32) / 32768
+    return to_int16(mix_at_snr(speech, kitchen, 5.0))[0]
+
+
+@pytest.mark.parametrize("name", ["unsure", "sure"])
+def test_the_readings_are_faster_whispers_own_from_one_encoding(
+    recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """transcribe() and alternatives() search CTranslate2 themselves, to encode an utterance once: what they
+    write must be what faster-whisper's own transcribe() writes with the same options (greedy, then a beam
+    when unsure, the likelier kept)."""
+    pcm = _hard_utterance() if name == "unsure" else read_int16(CMU / "goforward.flac")
+    prompt = "Hey companion, what can you do?"
+    model = recognizer._model  # type: ignore[attr-defined]
+    encoded: list[object] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda features: encoded.append(1) or encode(features))
+    recognizer._last_encoded = None  # type: ignore[attr-defined]
+    ours = recognizer.transcribe(pcm, prompt)
+    others = recognizer.alternatives(pcm, prompt)
+    assert len(encoded) == 1 and others and ours.text in others
+
+    def theirs(beam_size: int) -> Transcript:
+        segments, _ = model.transcribe(
+            pcm.astype(np.float32) / 32768, language="en", beam_size=beam_size, temperature=0.0,
+            without_timestamps=True, vad_filter=False, condition_on_previous_text=False, initial_prompt=prompt,
+        )  # fmt: skip
+        return summarise(list(segments))
+
+    greedy = theirs(1)
+    assert (greedy.avg_logprob < -1.0) == (name == "unsure"), greedy
+    expected = max(greedy, theirs(5), key=lambda t: t.avg_logprob) if name == "unsure" else greedy
+    assert (ours.text, ours.no_speech_prob) == (expected.text, expected.no_speech_prob), (ours, expected)
+    assert ours.avg_logprob == pytest.approx(expected.avg_logprob, abs=1e-9)
 
 
 def test_speech_probability_tells_speech_from_a_running_tap(recognizer: WhisperRecognizer) -> None:
@@ -109,15 +146,7 @@ def test_speech_probability_tells_speech_from_a_running_tap(recognizer: WhisperR
 
 
 class _Broken:
-    """A model whose engine fails on the audio: CTranslate2 decoding transcribe()'s segments lazily, or
-    running out of memory."""
-
-    def transcribe(self, *args: object, **kwargs: object) -> tuple[Iterator[object], None]:
-        def segments() -> Iterator[object]:
-            raise RuntimeError("CUDA failed with error out of memory")
-            yield
-
-        return segments(), None
+    """A model whose engine fails on the audio: running out of memory."""
 
     def feature_extractor(self, *args: object) -> object:
         raise RuntimeError("CUDA failed with error out of memory")
@@ -126,6 +155,7 @@ class _Broken:
 def test_an_engine_failure_is_a_recognizer_failure_not_a_crash(recognizer: WhisperRecognizer) -> None:
     broken = copy.copy(recognizer)
     broken._model = _Broken()  # type: ignore[attr-defined]
+    broken._last_encoded = None  # type: ignore[attr-defined]  # not the audio the last test encoded
     with pytest.raises(RecognizerFailure, match="whisper: transcription failed \\(RuntimeError: CUDA failed"):
         broken.transcribe(read_int16(CMU / "goforward.flac"))
     with pytest.raises(RecognizerFailure, match="whisper: transcription failed \\(RuntimeError: CUDA failed"):

@@ -37,6 +37,10 @@ BEAM_SIZE = 5
 # then gave other words from run to run ("Hands on." and "pencils." from one telephone prompt at 5 dB), so a
 # replayed evening could hear another evening. -1.0 is faster-whisper's own threshold for its fallback.
 UNSURE_LOGPROB = -1.0
+# faster-whisper's defaults: a reading is no speech above this no-speech probability unless likelier than
+# UNSURE_LOGPROB; the first word may start at most 1 s into the window (50 steps of 0.02 s).
+NO_SPEECH_THRESHOLD = 0.6
+MAX_INITIAL_TIMESTAMP_INDEX = 50
 
 
 @dataclass(frozen=True)
@@ -170,43 +174,67 @@ class WhisperRecognizer:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise CompanionError(f"{model_dir}: faster-whisper could not load this model ({reason}); {FIX}") from None
         self.model_dir = model_dir
+        self._last_encoded: tuple[bytes, Any] | None = None
 
     def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript:
         """Transcribe one utterance of mono int16 samples at 16 kHz; RecognizerFailure if the engine fails.
 
-        faster-whisper pads the input to a 30 s window; that is kept on purpose: unpadded input made
-        Whisper repeat words.
+        As faster-whisper's `transcribe` does it for one 30 s window (padded on purpose: unpadded input made
+        Whisper repeat words), but the audio is encoded once for the greedy reading, the beam one and
+        alternatives(): the encoder is most of the cost of a short utterance.
         """
         audio = _to_float(samples)
         if audio.size == 0:
             return summarise([])
-        greedy = self._decode(audio, prompt, 1)
-        if greedy.avg_logprob >= UNSURE_LOGPROB or not greedy.text:
-            return greedy
-        beam = self._decode(audio, prompt, BEAM_SIZE)
-        return beam if beam.avg_logprob > greedy.avg_logprob else greedy
-
-    def _decode(self, audio: np.ndarray, prompt: str | None, beam_size: int) -> Transcript:
         try:
-            segments, _info = self._model.transcribe(
-                audio,
-                language="en",
-                beam_size=beam_size,
-                temperature=0.0,  # no sampling: the same audio always gives the same words
-                without_timestamps=True,
-                vad_filter=False,
-                condition_on_previous_text=False,
-                initial_prompt=prompt,
-            )
-            return summarise(list(segments))  # the segments are decoded lazily, while listed
+            encoded = self._encoded(audio)
+            greedy = self._decode(encoded, prompt, 1)
+            if greedy.avg_logprob >= UNSURE_LOGPROB or not greedy.text:
+                return greedy
+            beam = self._decode(encoded, prompt, BEAM_SIZE)
         except Exception as exc:
             raise RecognizerFailure(f"whisper: transcription failed ({type(exc).__name__}: {exc})") from exc
+        return beam if beam.avg_logprob > greedy.avg_logprob else greedy
+
+    def _encoded(self, audio: np.ndarray) -> Any:
+        """The encoder's output for one utterance, kept for the next call on the same audio."""
+        key = hashlib.blake2b(audio.tobytes(), digest_size=16).digest()
+        if self._last_encoded is None or self._last_encoded[0] != key:
+            from faster_whisper.audio import pad_or_trim
+
+            features = self._model.feature_extractor(audio)
+            # one window, cut and padded as faster-whisper's transcribe() cuts it
+            self._last_encoded = (key, self._model.encode(pad_or_trim(features[:, : features.shape[-1] - 1])))
+        return self._last_encoded[1]
+
+    def _generate(self, encoded: Any, prompt: str | None, **options: Any) -> Any:
+        """One CTranslate2 search, with faster-whisper's defaults: temperature 0, and no sampling at all."""
+        previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
+        return self._model.model.generate(
+            encoded,
+            [self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)],
+            max_length=self._model.max_length,
+            suppress_blank=True,
+            suppress_tokens=self._suppressed,
+            max_initial_timestamp_index=MAX_INITIAL_TIMESTAMP_INDEX,
+            **options,
+        )[0]
+
+    def _decode(self, encoded: Any, prompt: str | None, beam_size: int) -> Transcript:
+        result = self._generate(encoded, prompt, beam_size=beam_size, return_scores=True, return_no_speech_prob=True)
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # as faster-whisper recovers it
+        text = self._tokenizer.decode(tokens).strip()
+        skipped = result.no_speech_prob > NO_SPEECH_THRESHOLD and avg_logprob <= UNSURE_LOGPROB
+        if skipped or not text:  # faster-whisper gives no segment for it
+            return summarise([])
+        return Transcript(text, avg_logprob, result.no_speech_prob)
 
     def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
         """Other readings of an utterance: the texts of a beam search, likeliest first.
 
         transcribe() keeps only its best text; asked only when that text falls short (the listener asks when
-        it holds the wake phrase and no command), this costs a second pass, about 0.4 s, in those cases alone.
+        it holds the wake phrase and no command), this costs one more search on the same encoded audio.
         One 30 s window, as transcribe() pads to; utterances are at most 16 s (8 s, and the wake phrase
         before it), so it holds them.
         """
@@ -214,24 +242,10 @@ class WhisperRecognizer:
         if audio.size == 0:
             return ()
         try:
-            from faster_whisper.audio import pad_or_trim
-
-            model, tokenizer = self._model, self._tokenizer
-            features = model.feature_extractor(audio)
-            encoded = model.encode(pad_or_trim(features[:, : features.shape[-1] - 1]))  # as transcribe() cuts it
-            previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
-            result = model.model.generate(
-                encoded,
-                [model.get_prompt(tokenizer, previous, without_timestamps=True)],
-                beam_size=BEAM_SIZE,
-                num_hypotheses=BEAM_SIZE,
-                max_length=model.max_length,
-                suppress_blank=True,
-                suppress_tokens=self._suppressed,
-            )[0]
+            result = self._generate(self._encoded(audio), prompt, beam_size=BEAM_SIZE, num_hypotheses=BEAM_SIZE)
         except Exception as exc:
             raise RecognizerFailure(f"whisper: transcription failed ({type(exc).__name__}: {exc})") from exc
-        texts = (tokenizer.decode(ids).strip() for ids in result.sequences_ids)
+        texts = (self._tokenizer.decode(ids).strip() for ids in result.sequences_ids)
         return tuple(dict.fromkeys(t for t in texts if t))
 
     def speech_probability(self, samples: np.ndarray) -> float:
