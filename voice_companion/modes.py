@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voice_companion.engines.base import Grammar, Word
 from voice_companion.intents import CommandLanguage, Intent, IntentName, wake_phrase_words
@@ -61,6 +61,27 @@ class Early:
     utterance: Utterance
     mode: Mode
     heard: Heard | None
+    # The audio time from which this same command has been judged, over the judgements of one utterance that
+    # noise kept open (None: the end of `utterance`).
+    since: float | None = None
+
+    @property
+    def judged_since(self) -> float:
+        return self.utterance.end_seconds if self.since is None else self.since
+
+    def after(self, earlier: Early | None) -> Early:
+        """This judgement, kept from the earlier one's time if that was of the same utterance and heard the
+        same: the wake phrase and a command with the same slots (noise read as voice, judged again and again)."""
+        same = (
+            earlier is not None
+            and earlier.mode is self.mode
+            and earlier.utterance.start_seconds == self.utterance.start_seconds
+            and earlier.heard is not None
+            and self.heard is not None
+            and earlier.heard.wake_phrase == self.heard.wake_phrase
+            and _command(earlier.heard) == _command(self.heard)
+        )
+        return replace(self, since=earlier.judged_since) if same and earlier is not None else self
 
     def holds(self, utterance: Utterance, mode: Mode) -> bool:
         """True when the finished utterance has no speech the early judgement did not see."""
@@ -69,6 +90,10 @@ class Early:
             and self.utterance.start_seconds == utterance.start_seconds
             and self.utterance.speech_end_seconds == utterance.speech_end_seconds
         )
+
+
+def _command(heard: Heard) -> tuple[str, dict[str, object]] | None:
+    return None if heard.intent is None else (heard.intent.name, dict(heard.intent.slots))
 
 
 def allowed_intents(mode: Mode, wake: bool, all_intents: tuple[str, ...]) -> tuple[str, ...]:

@@ -160,16 +160,16 @@ class TextListener:
         assert so_far is not None
         mode = mode_for(so_far)
         if mode is not Mode.SPEAKING and so_far.seconds <= MAX_EARLY_SECONDS and self.segmenter.keeps(so_far):
-            self._early = Early(so_far, mode, self.hear(so_far, mode))
+            self._early = Early(so_far, mode, self.hear(so_far, mode)).after(self._early)
 
     def _sure_early(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         """The early judgement, once it is a sure command with the wake phrase and the utterance has gone on
-        SURE_EARLY_WAIT_SECONDS past it in the same mode; the rest of the utterance is then dropped."""
+        SURE_EARLY_WAIT_SECONDS in the same mode past the first such judgement; the rest is then dropped."""
         early = self._early
         heard = None if early is None else early.heard
         if early is None or heard is None or heard.intent is None or heard.wake_phrase is None or not heard.sure:
             return None
-        if frame.end_seconds - early.utterance.end_seconds < SURE_EARLY_WAIT_SECONDS:
+        if frame.end_seconds - early.judged_since < SURE_EARLY_WAIT_SECONDS:
             return None
         so_far = self.segmenter.so_far()
         if so_far is None or mode_for(so_far) is not early.mode:
