@@ -10,6 +10,8 @@ the sink, records the sink, and prints for each reply:
 - endpoint: audio time from the end of speech (as the microphone heard it) to the segmenter's decision;
 - decode / speak: wall time in the recogniser and in speech synthesis for that decision (decoding while
   the person speaks, as vosk does, is not in it: only what is left at the endpoint);
+- backlog: how far the app was behind the microphone when it took the deciding frame, against the least it
+  ever was (an early judgement that ran past the endpoint wait queues the frames after it);
 - audio path: the rest (microphone buffers and queue, speaker buffers, sound server).
 
 It first prints how long `voice-companion run` takes, as a new process, from launch to its "listening" line
@@ -47,6 +49,7 @@ class Decision:
     wall_end: float
     decode_seconds: float
     speak_seconds: float
+    backlog_seconds: float
 
 
 class Probe:
@@ -58,6 +61,7 @@ class Probe:
         self._decode = 0.0
         self._speak = 0.0
         self.reply_seconds = 0.0  # length of the last line synthesised
+        self._least_lag = float("inf")  # wall clock minus audio clock at a frame's processing, at its least
         companion = app.companion
         source = app.source
 
@@ -95,9 +99,14 @@ class Probe:
             self._decode = self._speak = 0.0
             self._played = False
             start = time.monotonic()
+            lag = start - frame.end_seconds
+            self._least_lag = min(self._least_lag, lag)
             out = process(frame)
             if (out or self._played) and self._decode:
-                self.decisions.append(Decision(frame.end_seconds, start, time.monotonic(), self._decode, self._speak))
+                backlog = lag - self._least_lag
+                self.decisions.append(
+                    Decision(frame.end_seconds, start, time.monotonic(), self._decode, self._speak, backlog)
+                )
             return out
 
         companion.process = timed_process
@@ -164,7 +173,8 @@ def measure(env: dict[str, str], app, probe: Probe, work: Path, text: str) -> di
         "decode": decision.decode_seconds,
         "speak": decision.speak_seconds,
         "other compute": compute - decision.decode_seconds - decision.speak_seconds,
-        "audio path": total - endpoint - compute,
+        "backlog": decision.backlog_seconds,
+        "audio path": total - endpoint - compute - decision.backlog_seconds,
     }
     print("  " + f"{text!r}: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in figures.items()))
     # let the reply finish: a command spoken over the device's own voice is judged as a barge-in
