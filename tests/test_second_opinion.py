@@ -78,6 +78,18 @@ def test_a_sure_command_or_one_the_grammar_agrees_with_stays(grammar: Listener) 
     assert opinion.review(utterance, Mode.WAKE, agreed) is agreed and judge.asked == 1
 
 
+def test_a_loose_command_with_no_slots_is_not_asked_again(grammar: Listener) -> None:
+    fixed = load_language().without_slots()
+    assert "time_left" in fixed and "help" in fixed
+    assert not {"start_hug", "start_kiss", "start_timer", "start_ritual", "last_time"} & set(fixed)
+    utterance = _utterance("hey companion, how much time is left")
+    judge = CountingJudge(grammar)
+    loose = Heard(utterance.end_seconds, "hey companion", 1.8, Intent("time_left", {}, "how much time's left"), 0.85,
+                  1.0, sure=False)  # fmt: skip
+    assert SecondOpinion(judge, TEXT_THRESHOLDS, fixed).review(utterance, Mode.WAKE, loose) is loose
+    assert judge.asked == 0
+
+
 def test_another_kind_of_command_from_the_grammar_does_not_replace_the_text_s(grammar: Listener) -> None:
     utterance = _utterance("hey companion, start a kiss")
     judge = CountingJudge(grammar)

@@ -96,7 +96,7 @@ def make_listener(
         commands,
         chosen,
         fallback=grammar,
-        second=SecondOpinion(judge, chosen) if second_opinion else None,
+        second=SecondOpinion(judge, chosen, language.without_slots()) if second_opinion else None,
         voice=_voice_model() if voice_model else None,
     )
 

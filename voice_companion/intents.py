@@ -114,6 +114,10 @@ class CommandLanguage:
                     )
                 seen[template] = intent
 
+    def without_slots(self) -> tuple[str, ...]:
+        """The intents none of whose phrasings hold a slot."""
+        return tuple(name for name, phrasings in self.templates.items() if not any("{" in t for t in phrasings))
+
     def words(self) -> set[str]:
         words: set[str] = set()
         for phrasings in self.templates.values():

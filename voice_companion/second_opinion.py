@@ -9,7 +9,7 @@ neither alone is trusted to say "nothing".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Protocol
 
@@ -43,13 +43,16 @@ class SecondOpinion:
     listening window without the wake phrase: there Whisper wrote "A cheddar block." or "Ceiling" rightly and
     the grammar made "big check in" and "that's enough" of them (39 of 150 unrelated utterances taken)."""
 
-    def __init__(self, judge: GrammarJudge, thresholds: Thresholds) -> None:
+    def __init__(self, judge: GrammarJudge, thresholds: Thresholds, fixed: Collection[str] = ()) -> None:
+        """`fixed`: the commands with no slots ("how much time is left"), which the grammar has nothing to
+        settle for: the text's word on them is not checked again (the grammar takes about 0.25 s)."""
         self.judge = judge
         self.thresholds = thresholds  # of the text listener: the scale scores are given back on
+        self.fixed = frozenset(fixed)
 
     def review(self, utterance: Utterance, mode: Mode, heard: Heard | None) -> Heard | None:
         if heard is not None and heard.intent is not None and heard.wake_phrase is not None and not heard.sure:
-            return self._settle(utterance, mode, heard)
+            return heard if heard.intent.name in self.fixed else self._settle(utterance, mode, heard)
         if heard is not None and (heard.intent is not None or heard.wake_phrase is None):
             return heard
         if heard is None and mode is not Mode.SPEAKING:
