@@ -203,7 +203,10 @@ class WhisperRecognizer:
             from faster_whisper.audio import pad_or_trim
 
             features = self._model.feature_extractor(audio)
-            # one window, cut and padded as faster-whisper's transcribe() cuts it
+            # one 30 s window, cut and padded as faster-whisper's transcribe() cuts it. A shorter window encodes
+            # far faster (here 30 ms for 10 s, 75 ms for 20 s, 210 to 240 ms for 30 s), but Whisper learnt on 30 s
+            # windows: bench.listening_v2, 36 voices at 10 dB kitchen noise, 87.0 % of commands understood with
+            # 30 s, 84.0 % with 20 s and 83.3 % with 10 s windows
             self._last_encoded = (key, self._model.encode(pad_or_trim(features[:, : features.shape[-1] - 1])))
         return self._last_encoded[1]
 
