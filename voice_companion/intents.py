@@ -18,6 +18,7 @@ SLOTS = ("duration", "length", "ritual")
 # ("how many eggs are left" decoded as "thirty two minute hug"), so only round, likely ones are in it.
 SPOKEN_NUMBERS = (*range(1, 21), 25, 30, 40, 45, 50, 60, 90)
 _WORD = re.compile(r"^[a-z']+$")
+_SLOT = re.compile(r"{(\w+)}")  # a slot in a phrasing: {duration}
 
 
 class IntentName(StrEnum):
@@ -103,7 +104,7 @@ class CommandLanguage:
         seen: dict[str, str] = {}
         for intent, phrasings in self.templates.items():
             for template in phrasings:
-                for slot in re.findall(r"{(\w+)}", template):
+                for slot in _SLOT.findall(template):
                     if slot not in SLOTS:
                         raise CompanionError(
                             f"{self.source}: intents.{intent}: unknown slot {{{slot}}}; allowed: {', '.join(SLOTS)}"
@@ -116,13 +117,13 @@ class CommandLanguage:
 
     def without_slots(self) -> tuple[str, ...]:
         """The intents none of whose phrasings hold a slot."""
-        return tuple(name for name, phrasings in self.templates.items() if not any("{" in t for t in phrasings))
+        return tuple(name for name, phrasings in self.templates.items() if not any(_SLOT.search(t) for t in phrasings))
 
     def words(self) -> set[str]:
         words: set[str] = set()
         for phrasings in self.templates.values():
             for template in phrasings:
-                words.update(w for w in re.sub(r"{\w+}", " ", template).split())
+                words.update(w for w in _SLOT.sub(" ", template).split())
         for names in self.ritual_names.values():
             for name in names:
                 words.update(name.split())
@@ -188,7 +189,7 @@ class CommandLanguage:
             "<ritual> = " + " | ".join(self._slot_alternatives("ritual")) + ";",
         ]
         for intent, phrasings in self.templates.items():
-            alternatives = [re.sub(r"{(\w+)}", r"<\1>", p) for p in phrasings]
+            alternatives = [_SLOT.sub(r"<\1>", p) for p in phrasings]
             rules.append(f"<i_{intent}> = " + " | ".join(alternatives) + ";")
         rules.append("<command> = " + " | ".join(f"<i_{i}>" for i in self.templates) + ";")
         return rules
@@ -198,7 +199,7 @@ class CommandLanguage:
         out: list[tuple[str, str]] = []
         for intent, phrasings in self.templates.items():
             for template in phrasings:
-                slots = re.findall(r"{(\w+)}", template)
+                slots = _SLOT.findall(template)
                 if not slots:
                     out.append((template, intent))
                     continue
@@ -227,7 +228,7 @@ def _phrases(path: Path, key: str, value: object) -> Iterable[str]:
     for i, phrase in enumerate(value):
         if not isinstance(phrase, str):
             raise CompanionError(f"{path}: {key}[{i}] must be a string")
-        words = re.sub(r"{\w+}", "x", phrase).split()
+        words = _SLOT.sub("x", phrase).split()
         if not words or not all(_WORD.match(w) for w in words):
             raise CompanionError(f"{path}: {key}[{i}] {phrase!r}: use lower-case words and {{slots}} only")
         yield " ".join(phrase.split())
