@@ -117,6 +117,9 @@ class _Spy:
     def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
         return self.real.alternatives(samples, prompt)
 
+    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts) -> tuple[float, ...]:
+        return self.real.likelihoods(samples, prompt, texts)
+
 
 @pytest.mark.parametrize("pause", [0.5, 2.5])
 def test_a_command_after_the_wake_phrase_alone_is_heard_with_the_wake_phrase_before_it(whisper, pause):
@@ -163,11 +166,14 @@ def _wake_then(said: str, snr_db: float) -> np.ndarray:
 
 def test_a_misspelt_command_after_the_pause_is_heard_where_both_listeners_agree(whisper):
     """ "hey companion" ... "hug ten seconds" in 10 dB kitchen noise: Whisper wrote "Fuck 10 seconds.", which
-    matched no command; the grammar listener heard the hug, and the text sounds enough like one."""
+    matched no command; the grammar listener heard the hug, and the text sounds enough like one. (Whisper's
+    reading of the commands hears it too, test_likely_command.py: here it is left out.)"""
     pcm = _wake_then("hug ten seconds", 10.0)
-    alone = make_listener(whisper, load_language(), ["hey companion"], second_opinion=False)
+    language = load_language()
+    alone = make_listener(whisper, language, ["hey companion"], second_opinion=False, read_commands=False)
     assert [(h.wake_phrase, h.intent) for h in _with_window(alone, pcm)] == [("hey companion", None)]
-    heard = _with_window(_listener(whisper), pcm)
+    both = make_listener(whisper, language, ["hey companion"], read_commands=False)
+    heard = _with_window(both, pcm)
     assert [(h.wake_phrase, h.intent and (h.intent.name, h.intent.slots)) for h in heard] == [
         ("hey companion", None),
         (None, ("start_hug", {"seconds": 10.0})),
@@ -197,6 +203,9 @@ class _Writes:
 
     def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
         return self.texts[1:]
+
+    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts) -> tuple[float, ...]:
+        return tuple(-np.inf for _ in texts)  # no reading read into the audio is likely: the texts decide
 
 
 def _hear(listener: TextListener, recognizer: _Writes, mode: Mode):

@@ -68,12 +68,14 @@ def make_listener(
     voice_model: bool = True,
     apart: bool = False,
     commands: TextCommands | None = None,
+    read_commands: bool = True,
 ) -> AnyListener:
     """The listener for this recogniser. A free-text one falls back to pocketsphinx if it fails at run time,
     and asks it for a second opinion on commands unless told not to (wake spotting alone, in benchmarks).
     It tells speech from noise with the silero voice model unless told not to (benchmarks compare).
     `apart`: the second opinion decodes in a child process (live, where the sound callbacks need the GIL).
-    `commands`: checked_commands() of the same language and wake phrases, if the caller has them already."""
+    `commands`: checked_commands() of the same language and wake phrases, if the caller has them already.
+    `read_commands`: Whisper scores the commands the text came near (likely_command.py), unless told not to."""
     commands = commands or checked_commands(language, wake_phrases)
     if not writes_text(recognizer):
         return Listener(recognizer, language, wake_phrases)
@@ -98,6 +100,7 @@ def make_listener(
         fallback=grammar,
         second=SecondOpinion(judge, chosen, language.without_slots()) if second_opinion else None,
         voice=_voice_model() if voice_model else None,
+        read_commands=read_commands,
     )
 
 

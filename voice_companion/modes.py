@@ -53,6 +53,10 @@ class Heard:
     # since only it knows its scale (a bare "that's enough" must be this sure to end a ritual).
     sure: bool = field(kw_only=True)
 
+    def without_wake(self) -> Heard:
+        """A command whose wake phrase was heard, and reported, before it (said after a pause)."""
+        return replace(self, wake_phrase=None, wake_end_seconds=None, wake_score=None)
+
 
 @dataclass(frozen=True)
 class Early:

@@ -5,29 +5,30 @@
 2. A cheap speech check (the same model) drops clatter, taps and hums: the recogniser never runs on noise.
 3. The recogniser writes what was said, in ordinary spelling.
 4. `understand.TextCommands` matches it by sound: the wake phrase at its start, then the phrasings.
-5. `text_policy.TextPolicy` decides, by mode, what counts: the same rules as the grammar listener's.
-   Here, a command the text missed may still be found: in Whisper's other readings, or where the grammar
-   listener (second_opinion.py) agrees with the words.
+5. `text_policy.TextPolicy` decides, by mode, what counts. A command the text missed may still be found: in
+   Whisper's other readings, in the grammar listener's (second_opinion.py), or read by Whisper (likely_command.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Protocol
 
 import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.engines.base import RecognizerFailure, Thresholds
+from voice_companion.likely_command import CommandCheck
 from voice_companion.listener import JUDGE_AFTER_SPEECH_FRAMES, MAX_EARLY_SECONDS
 from voice_companion.modes import OPEN_MODES, WAKE_MODES, Early, Heard, Mode
 from voice_companion.numbers import find_duration
 from voice_companion.second_opinion import SecondOpinion
 from voice_companion.segmenter import Segmenter, SegmenterSettings, Utterance
 from voice_companion.speech_frames import SpeechModel
-from voice_companion.text_policy import TEXT_THRESHOLDS, Reading, TextPolicy
+from voice_companion.text_policy import TEXT_THRESHOLDS, WAKE_LIKENESS, Reading, TextPolicy
 from voice_companion.understand import TextCommands, words_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,10 +53,6 @@ WAKE_CONTEXT_SECONDS = 10.0
 # judgement without ending: noise read as voice can hold an utterance open to its 8 s limit. bench.listening_v2,
 # 36 voices at 5 dB kitchen noise: 36 of 348 command clips still open 1.5 s after the speech, 21 missed for it.
 SURE_EARLY_WAIT_SECONDS = 1.0
-# Words this much like the wake phrase (0-1 by sound) but short of it are the grammar listener's to judge:
-# "Here can pan the oven." or "Take him, Pontian." for "hey companion" in kitchen noise. Real talk scored at most
-# 0.545 ("Welcome to comedian man.") in bench.listening_v2's 150 unrelated recordings.
-WAKE_LIKENESS = 0.4
 
 
 class Transcript(Protocol):
@@ -72,6 +69,8 @@ class TextRecognizer(Protocol):
     def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript: ...
 
     def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]: ...
+
+    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts: Sequence[str]) -> tuple[float, ...]: ...
 
     def speech_probability(self, samples: np.ndarray) -> float: ...
 
@@ -100,6 +99,7 @@ class TextListener:
         fallback: Callable[[], AnyListener] | None = None,
         second: SecondOpinion | None = None,
         voice: SpeechModel | None = None,
+        read_commands: bool = True,
     ) -> None:
         """`fallback` builds the listener to use if the recogniser fails at run time (pocketsphinx); `second`
         asks another listener when the text holds no command (second_opinion.py); `voice` tells speech frames."""
@@ -116,6 +116,7 @@ class TextListener:
         # wrote "take a party on" (espeak-ng at 10 dB kitchen noise: 96 % of wake phrases written right, not 9 %).
         self._prompt = f"{commands.wake_phrases[0].capitalize()}, {PROMPT_EXAMPLE}"
         self._prompt_words = tuple(words_of(self._prompt))
+        self._check = CommandCheck(self.policy) if read_commands else None
 
     @property
     def in_speech(self) -> bool:
@@ -163,8 +164,8 @@ class TextListener:
             self._early = Early(so_far, mode, self.hear(so_far, mode)).after(self._early)
 
     def _sure_early(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
-        """The early judgement, once it is a sure command with the wake phrase and the utterance has gone on
-        SURE_EARLY_WAIT_SECONDS in the same mode past the first such judgement; the rest is then dropped."""
+        """The early judgement, once a sure command with the wake phrase and the utterance went on
+        SURE_EARLY_WAIT_SECONDS in the same mode past its first such judgement; the rest is dropped."""
         early = self._early
         heard = None if early is None else early.heard
         if early is None or heard is None or heard.intent is None or heard.wake_phrase is None or not heard.sure:
@@ -213,6 +214,9 @@ class TextListener:
             if heard is not None and heard.wake_phrase is not None and heard.intent is None:
                 heard = self._other_readings(heard, samples, rest, utterance, mode)
             heard = self._reviewed(heard, after_context, rest, utterance, mode)
+        if self._check is not None:
+            score = partial(self.recognizer.likelihoods, samples, self._prompt)
+            heard = self._check.review(heard, reading, score, utterance, mode, after_context)
         _LOGGER.debug("heard %r in %s mode: %s", transcript.text, mode.value, heard)
         return heard
 
@@ -222,7 +226,7 @@ class TextListener:
         """The text's verdict, with the wake phrase taken off where the context held it, then the grammar's."""
         if after_context and heard is not None and heard.wake_phrase is not None:
             # the wake phrase was the context's, and was reported when it was said
-            heard = _without_wake(heard) if heard.intent is not None else self._agreed(rest, utterance, mode)
+            heard = heard.without_wake() if heard.intent is not None else self._agreed(rest, utterance, mode)
         # A wake phrase written alone is not a command misheard: in noise the grammar made one up for it ("hey
         # companion" ... "not now" became "next"), except over the device's voice, where Whisper drops a "stop"
         alone = heard is not None and heard.intent is None and not rest
@@ -240,7 +244,7 @@ class TextListener:
         bare = replace(as_written, intent=None, score=wake, sure=wake >= self.policy.thresholds.sure)
         heard = self._reviewed(bare, after_context, rest, utterance, mode)
         if mode is not Mode.SPEAKING and (heard is None or heard.intent is None):
-            return _without_wake(as_written) if after_context else as_written
+            return as_written.without_wake() if after_context else as_written
         return heard
 
     def _wake_agreed(self, reading: Reading, utterance: Utterance, mode: Mode) -> Heard | None:
@@ -267,10 +271,9 @@ class TextListener:
     def _other_readings(
         self, heard: Heard, samples: np.ndarray, rest: tuple[str, ...], utterance: Utterance, mode: Mode
     ) -> Heard:
-        """A wake phrase and words that are no command: the first of the recogniser's other readings that has
-        both. Only then: for talk without the wake phrase, other readings made a command of "Number." in a
-        listening window (3 of 300 unrelated utterances taken, not 2); for a wake phrase said alone they made
-        one up ("Hey companion, next." before "not now" was said, a hug before a reading)."""
+        """A wake phrase and words that are no command: the first of the recogniser's other readings with both.
+        Only then: without the wake phrase they made a command of "Number." in a listening window (3 of 300
+        unrelated utterances, not 2); after a bare one they made one up (a hug before a reading)."""
         if not rest:
             return heard
         for other_text in self.recognizer.alternatives(samples, self._prompt):
@@ -281,9 +284,8 @@ class TextListener:
         return heard
 
     def _context(self, utterance: Utterance, mode: Mode) -> np.ndarray | None:
-        """The wake phrase said alone just before, for an utterance in the window it opened. A command said
-        soon after it has a pre-roll reaching back into the wake phrase's endpoint wait: that audio is taken
-        once (with a 0.8 s pause the context was dropped for that overlap, on most clips in the benchmark)."""
+        """The wake phrase said alone just before, for an utterance in the window it opened. Audio both hold (a
+        pre-roll reaching back into the wake phrase's endpoint wait) is taken once, not the context dropped."""
         wake = self._wake_clip
         if wake is None or mode not in OPEN_MODES or utterance.speech_start_seconds < wake.speech_end_seconds:
             return None
@@ -292,8 +294,3 @@ class TextListener:
             return None
         overlap = max(0, round((wake_end - utterance.start_seconds) * SAMPLE_RATE))
         return wake.samples[: len(wake.samples) - overlap]
-
-
-def _without_wake(heard: Heard) -> Heard:
-    """A command whose wake phrase was heard, and reported, before it."""
-    return replace(heard, wake_phrase=None, wake_end_seconds=None, wake_score=None)

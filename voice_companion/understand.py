@@ -62,6 +62,14 @@ class WakeMatch:
     words_taken: int  # words of the text up to the end of the wake phrase
 
 
+@dataclass(frozen=True)
+class Spoken:
+    """A command as it would be written: "kiss for 16 seconds", and what it means."""
+
+    text: str
+    intent: Intent
+
+
 NO_MATCH = Match(None, 0.0, 0.0)
 
 
@@ -121,14 +129,35 @@ class TextCommands:
             return NO_MATCH
         score, phrasing = best
         runner_up = max((s for i, s in scores.items() if i != phrasing.intent), default=0.0)
-        slots: dict[str, object] = {}
-        if DURATION_TOKEN in phrasing.words:
-            if found is None:
-                return Match(None, 0.0, runner_up)  # "start a timer for" with the length lost
-            slots["seconds"] = float(found.seconds)
-        if phrasing.ritual is not None:
-            slots["ritual"] = phrasing.ritual
-        return Match(plain_intent(phrasing.intent, slots, " ".join(words)), score, runner_up)
+        intent = _intent(phrasing, found, " ".join(words))
+        # "start a timer for" with the length lost is no command
+        return Match(intent, score if intent else 0.0, runner_up)
+
+    def shortlist(self, words: Sequence[str], allowed: Collection[str], size: int) -> list[Spoken]:
+        """The `size` commands (intent and ritual) whose phrasings sound most like the words, each as its
+        likeliest phrasing would be written, with the length spoken in the words: the readings to put to the
+        recogniser (likely_command.py). Up to MAX_WORDS_BEFORE_WAKE stray words before the command are tried."""
+        best: dict[tuple[str, str | None], tuple[float, Phrasing, Duration | None]] = {}
+        phrasings = [p for p in self.phrasings if p.intent in allowed]
+        for skip in range(min(MAX_WORDS_BEFORE_WAKE, max(len(words) - 1, 0)) + 1):
+            found = find_duration(words[skip:])
+            for score, phrasing in self._scored(words[skip:], found, phrasings):
+                key = (phrasing.intent, phrasing.ritual)
+                if key not in best or score > best[key][0]:
+                    best[key] = (score, phrasing, found)
+        out: list[Spoken] = []
+        for _, phrasing, found in sorted(best.values(), key=lambda b: -b[0]):
+            said = list(phrasing.words)
+            if DURATION_TOKEN in said:
+                if found is None:
+                    continue
+                said[said.index(DURATION_TOKEN)] = " ".join(words[found.start : found.end])
+            intent = _intent(phrasing, found, " ".join(words))
+            if intent is not None:
+                out.append(Spoken(" ".join(said), intent))
+            if len(out) == size:
+                break
+        return out
 
     def likeness(self, words: Sequence[str], intent: str) -> float:
         """How like the phrasings of one intent, as reported (a ritual named hug is start_hug), the words
@@ -159,6 +188,18 @@ class TextCommands:
 def wake_share(words: Sequence[str], taken: int) -> float:
     """The wake phrase's share of the sounds of all the words: where it ends, for a recogniser with no times."""
     return len(phrase_phones(words[:taken])) / (len(phrase_phones(words)) or 1)
+
+
+def _intent(phrasing: Phrasing, found: Duration | None, text: str) -> Intent | None:
+    """What a phrasing means with the length spoken (`found`); None where it needs a length and none was."""
+    slots: dict[str, object] = {}
+    if DURATION_TOKEN in phrasing.words:
+        if found is None:
+            return None
+        slots["seconds"] = float(found.seconds)
+    if phrasing.ritual is not None:
+        slots["ritual"] = phrasing.ritual
+    return plain_intent(phrasing.intent, slots, text)
 
 
 def _phrasing(intent: str, text: str, ritual: str | None = None) -> Phrasing:

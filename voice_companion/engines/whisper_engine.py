@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ UNSURE_LOGPROB = -1.0
 # UNSURE_LOGPROB; the first word may start at most 1 s into the window (50 steps of 0.02 s).
 NO_SPEECH_THRESHOLD = 0.6
 MAX_INITIAL_TIMESTAMP_INDEX = 50
+# Whisper's features: one frame per 10 ms, 3000 in its 30 s window; a token it finds impossible counts as this.
+HOP_SAMPLES = 160
+WINDOW_FRAMES = 3000
+MIN_PROBABILITY = 1e-12
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,7 @@ def _to_float(samples: np.ndarray) -> np.ndarray:
 
 
 def summarise(segments: list[Any]) -> Transcript:
-    """One Transcript from faster-whisper segments (anything with text, start, end, avg_logprob,
-    no_speech_prob)."""
+    """One Transcript from faster-whisper segments (with text, start, end, avg_logprob, no_speech_prob)."""
     if not segments:
         return Transcript("", float("-inf"), 1.0)
     weights = [max(s.end - s.start, MIN_SEGMENT_SECONDS) for s in segments]
@@ -212,16 +216,38 @@ class WhisperRecognizer:
 
     def _generate(self, encoded: Any, prompt: str | None, **options: Any) -> Any:
         """One CTranslate2 search, with faster-whisper's defaults: temperature 0, and no sampling at all."""
-        previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
         return self._model.model.generate(
             encoded,
-            [self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)],
+            [self._start(prompt)],
             max_length=self._model.max_length,
             suppress_blank=True,
             suppress_tokens=self._suppressed,
             max_initial_timestamp_index=MAX_INITIAL_TIMESTAMP_INDEX,
             **options,
         )[0]
+
+    def _start(self, prompt: str | None) -> list[int]:
+        """The decoder's first tokens: the prompt as previous text, then the start of a transcript."""
+        previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
+        return self._model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+
+    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts: Sequence[str]) -> tuple[float, ...]:
+        """How likely Whisper finds each text as what was said: the mean log-probability of its tokens, each
+        read in one forced pass of the decoder over the same encoded audio (about 10 ms a text here)."""
+        audio = _to_float(samples)
+        if audio.size == 0:
+            return tuple(-math.inf for _ in texts)
+        try:
+            encoded, start = self._encoded(audio), self._start(prompt)
+            frames = min(audio.size // HOP_SAMPLES, WINDOW_FRAMES)
+            found = []
+            for text in texts:
+                tokens = self._tokenizer.encode(" " + text.strip())
+                probs = self._model.model.align(encoded, start, [tokens], frames)[0].text_token_probs
+                found.append(float(np.mean(np.log(np.maximum(probs, MIN_PROBABILITY)))))
+        except Exception as exc:
+            raise RecognizerFailure(f"whisper: scoring failed ({type(exc).__name__}: {exc})") from exc
+        return tuple(found)
 
     def _decode(self, encoded: Any, prompt: str | None, beam_size: int) -> Transcript:
         result = self._generate(encoded, prompt, beam_size=beam_size, return_scores=True, return_no_speech_prob=True)
@@ -236,10 +262,8 @@ class WhisperRecognizer:
     def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
         """Other readings of an utterance: the texts of a beam search, likeliest first.
 
-        transcribe() keeps only its best text; asked only when that text falls short (the listener asks when
-        it holds the wake phrase and no command), this costs one more search on the same encoded audio.
-        One 30 s window, as transcribe() pads to; utterances are at most 16 s (8 s, and the wake phrase
-        before it), so it holds them.
+        Asked only when the best text falls short (the wake phrase and no command), this costs one more search
+        on the same encoded audio. One 30 s window holds an utterance (at most 8 s, with a wake phrase before).
         """
         audio = _to_float(samples)
         if audio.size == 0:

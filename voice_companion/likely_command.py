@@ -1,0 +1,110 @@
+"""Whisper's own word on the commands its text came near: each is read into the utterance, the likeliest kept.
+
+Whisper tiny.en writes a command it half heard in kitchen noise as other words: "Hey companion, here's 16
+seconds." for "kiss sixteen seconds", "Very companion, we're ready.", "Hey companion, Boston." for "faster".
+Matched by sound, those words come near several commands. Read against the same audio as "Hey companion,
+kiss 16 seconds.", the command that was said is far likelier than the others (a mean log-probability per token
+of -0.5 to -1.2, against -1.8 and less for any command read into real talk after a wake phrase). So the text
+shortlists the commands by sound (`TextCommands.shortlist`) and Whisper scores each reading, in one forced pass
+of its decoder over the audio it has already encoded (about 10 ms a reading).
+
+Asked where the text gave no command, or one it was not sure of, in an utterance that holds the wake phrase
+(said in one breath, or the context of one said just before) and words after it. Not over the device's voice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from voice_companion.intents import Intent
+from voice_companion.modes import OPEN_MODES, WAKE_MODES, Heard, Mode, allowed_intents
+from voice_companion.segmenter import Utterance
+from voice_companion.text_policy import WAKE_LIKENESS, Reading, TextPolicy
+
+_LOGGER = logging.getLogger(__name__)
+
+# The commands put to Whisper, the likeliest by sound: bench.listening_v2's quick voices (4 Kokoro, 2 espeak-ng,
+# 8 commands each, 10 and 5 dB kitchen noise) had the command said among the first 4 wherever the rule took it.
+SHORTLIST = 6
+# The mean log-probability per token a reading needs. Readings that were said scored -0.5 to -1.2 on those
+# voices; of 450 real unrelated utterances a wake phrase went before, the likeliest command read into any scored
+# -1.79 at most ("Hey companion. Please wait while I connect your home." read as "... what can you do").
+MIN_LOGPROB = -1.5
+# How much likelier (mean log-probability per token) than any reading of another command.
+MIN_MARGIN = 0.3
+# A reading must account for the words: talk much longer than the command is not that command.
+MAX_EXTRA_WORDS = 2
+
+
+# How likely the recogniser finds each text as what was said in the utterance (mean log-probability per token).
+Score = Callable[[Sequence[str]], tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class Likely:
+    intent: Intent
+    logprob: float  # mean per token of its reading
+    margin: float  # over the likeliest reading of another command
+
+
+class CommandCheck:
+    """Puts the commands the words come near to the recogniser, read as said after the wake phrase."""
+
+    def __init__(self, policy: TextPolicy) -> None:
+        self.policy = policy
+        self._intents = tuple(policy.commands.language.templates)
+        self._wake = policy.commands.wake_phrases[0].capitalize()
+
+    def review(
+        self,
+        heard: Heard | None,
+        reading: Reading,
+        score: Score,
+        utterance: Utterance,
+        mode: Mode,
+        after_context: bool,
+    ) -> Heard | None:
+        """`heard` as the text's words and the listeners gave it, or with the command Whisper finds likeliest."""
+        rest = reading.after_wake
+        holds_wake = mode in WAKE_MODES or (mode in OPEN_MODES and after_context)
+        unsure = heard is None or heard.intent is None or not heard.sure
+        if not (holds_wake and unsure and rest and reading.wake.score >= WAKE_LIKENESS):
+            return heard
+        likely = self.likeliest(rest, score, mode)
+        if likely is None or (heard is not None and _same(heard.intent, likely.intent)):
+            return heard
+        _LOGGER.debug("Whisper finds %s likeliest (%.2f, %.2f ahead)", likely.intent, likely.logprob, likely.margin)
+        command = self.policy.thresholds.command
+        if heard is not None:
+            found = replace(heard, intent=likely.intent, score=min(heard.score, command), sure=False)
+        else:
+            wake_end = self.policy.wake_end(reading, utterance)
+            found = Heard(
+                utterance.end_seconds, reading.wake.phrase, wake_end, likely.intent, command, command, sure=False
+            )
+        return found.without_wake() if after_context else found  # the context's wake phrase was reported
+
+    def likeliest(self, rest: Sequence[str], score: Score, mode: Mode) -> Likely | None:
+        """The command whose reading Whisper finds likeliest, if likely enough and ahead of the others."""
+        allowed = allowed_intents(mode, True, self._intents)
+        shortlist = self.policy.commands.shortlist(rest, allowed, SHORTLIST)
+        shortlist = [s for s in shortlist if len(rest) <= len(s.text.split()) + MAX_EXTRA_WORDS]
+        if not shortlist:
+            return None
+        texts = [f"{self._wake}, {s.text}." for s in shortlist]
+        scores = score(texts)
+        best = max(range(len(shortlist)), key=lambda i: scores[i])
+        intent = shortlist[best].intent
+        others = [s for s, c in zip(scores, shortlist, strict=True) if not _same(c.intent, intent)]
+        margin = scores[best] - max(others, default=-np.inf)
+        if scores[best] < MIN_LOGPROB or margin < MIN_MARGIN:
+            return None
+        return Likely(intent, scores[best], margin)
+
+
+def _same(a: Intent | None, b: Intent) -> bool:
+    return a is not None and a.name == b.name and dict(a.slots) == dict(b.slots)
