@@ -6,7 +6,7 @@ Matched by sound, those words come near several commands. Read against the same 
 kiss 16 seconds.", the command that was said is far likelier than the others (a mean log-probability per token
 of -0.5 to -1.2, against -1.8 and less for any command read into real talk after a wake phrase). So the text
 shortlists the commands by sound (`TextCommands.shortlist`) and Whisper scores each reading, in one forced pass
-of its decoder over the audio it has already encoded (about 10 ms a reading).
+of its decoder over the audio it has already encoded (about 23 ms a reading on 2 cores).
 
 Asked where the text gave no command, or one it was not sure of, in an utterance that holds the wake phrase
 (said in one breath, or the context of one said just before) and words after it. Not over the device's voice.
@@ -27,12 +27,13 @@ from voice_companion.text_policy import WAKE_LIKENESS, Reading, TextPolicy
 
 _LOGGER = logging.getLogger(__name__)
 
-# The commands put to Whisper, the likeliest by sound: bench.listening_v2's quick voices (4 Kokoro, 2 espeak-ng,
-# 8 commands each, 10 and 5 dB kitchen noise) had the command said among the first 4 wherever the rule took it.
+# How many commands, the likeliest by sound, are put to Whisper: six readings take about 140 ms on 2 cores, only
+# where the text gave no sure command. Not tuned: each more costs about 23 ms.
 SHORTLIST = 6
-# The mean log-probability per token a reading needs. Readings that were said scored -0.5 to -1.2 on those
-# voices; of 450 real unrelated utterances a wake phrase went before, the likeliest command read into any scored
-# -1.79 at most ("Hey companion. Please wait while I connect your home." read as "... what can you do").
+# The mean log-probability per token a reading needs. Readings that were said scored -0.5 to -1.2 on the quick
+# voices of bench.listening_v2 (4 Kokoro, 2 espeak-ng, 8 commands each, 10 and 5 dB kitchen noise); of 450 real
+# unrelated utterances a wake phrase went before, the likeliest command read into any scored -1.79 at most
+# ("Hey companion. Please wait while I connect your home." read as "... what can you do").
 MIN_LOGPROB = -1.5
 # How much likelier (mean log-probability per token) than any reading of another command.
 MIN_MARGIN = 0.3

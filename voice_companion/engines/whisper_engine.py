@@ -233,7 +233,7 @@ class WhisperRecognizer:
 
     def likelihoods(self, samples: np.ndarray, prompt: str | None, texts: Sequence[str]) -> tuple[float, ...]:
         """How likely Whisper finds each text as what was said: the mean log-probability of its tokens, each
-        read in one forced pass of the decoder over the same encoded audio (about 10 ms a text here)."""
+        read in one forced pass of the decoder over the same encoded audio (about 23 ms a text on 2 cores)."""
         audio = _to_float(samples)
         if audio.size == 0:
             return tuple(-math.inf for _ in texts)
