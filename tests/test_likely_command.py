@@ -157,3 +157,30 @@ def test_an_unsure_command_of_another_kind_gives_way_to_a_far_likelier_one(polic
     heard = _review(policy, "Hey companion, here for 60 seconds.", steering, Mode.ACTIVITY)
     assert heard is not None and heard.intent is None
     assert steering.asked and not any("60" in t for t in steering.asked)
+
+
+class _Counting:
+    """The real recogniser, counting the readings put to it."""
+
+    def __init__(self, real) -> None:
+        self.real, self.name, self.readings = real, real.name, 0
+
+    def __getattr__(self, attribute: str):
+        return getattr(self.real, attribute)
+
+    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts) -> tuple[float, ...]:
+        self.readings += len(texts)
+        return self.real.likelihoods(samples, prompt, texts)
+
+
+def test_whisper_copying_its_prompt_is_not_read_again(whisper):
+    """ "hey companion, what can you do" comes out as Whisper's own prompt: the words are a command's already
+    and the grammar listener judges them; reading them into the audio again only delayed the reply (live, the
+    backlog went from about 0.35 s to 0.65 s)."""
+    scene = Scene(seconds=6.0, snr_db=20.0)
+    scene.say(1.0, "hey companion, what can you do")
+    listener = make_listener(whisper, load_language(), ["hey companion"])
+    listener.recognizer = counting = _Counting(whisper)
+    heard = _with_window(listener, (scene.render() * 32767).astype(np.int16))
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [("hey companion", "help")]
+    assert counting.readings == 0

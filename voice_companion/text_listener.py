@@ -214,9 +214,9 @@ class TextListener:
             if heard is not None and heard.wake_phrase is not None and heard.intent is None:
                 heard = self._other_readings(heard, samples, rest, utterance, mode)
             heard = self._reviewed(heard, after_context, rest, utterance, mode)
-        if self._check is not None:
-            score = partial(self.recognizer.likelihoods, samples, self._prompt)
-            heard = self._check.review(heard, reading, score, utterance, mode, after_context)
+            if self._check is not None:  # not for a copied prompt: its words are a command's, and the grammar's call
+                score = partial(self.recognizer.likelihoods, samples, self._prompt)
+                heard = self._check.review(heard, reading, score, utterance, mode, after_context)
         _LOGGER.debug("heard %r in %s mode: %s", transcript.text, mode.value, heard)
         return heard
 
