@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bench.scenes import RATE
+from bench.scenes import RATE, Scene
 from voice_companion.audio import AudioChunk
 from voice_companion.engines.base import Hypothesis, Stream
 from voice_companion.listener import Listener
@@ -24,6 +24,30 @@ def listen(
         if result is not None:
             heard.append(result)
     return heard
+
+
+def with_window(listener: Listener, pcm: np.ndarray) -> list[Heard]:
+    """Everything heard, with the companion's modes: a window opens for 6 s when a wake phrase comes alone."""
+    window: list[float] = []
+
+    def mode_for(u: Utterance) -> Mode:
+        return Mode.OPEN if window and u.speech_start_seconds <= window[0] else Mode.WAKE
+
+    heard = []
+    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        h = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / RATE), mode_for)
+        if h is not None:
+            heard.append(h)
+            if h.wake_phrase is not None and h.intent is None:
+                window.append(h.t + 6.0)
+    return heard
+
+
+def wake_then(said: str, snr_db: float) -> np.ndarray:
+    """ "hey companion", 0.8 s of pause, then `said`, in kitchen noise at `snr_db`: 16 kHz int16."""
+    scene = Scene(seconds=9.0, snr_db=snr_db)
+    scene.say(scene.say(1.0, "hey companion") + 0.8, said)
+    return (scene.render() * 32767).astype(np.int16)
 
 
 def utterances(pcm: np.ndarray, settings: SegmenterSettings | None = None) -> list[Utterance]:

@@ -8,11 +8,11 @@ import pytest
 
 from bench.scenes import Scene, speak
 from bench.v2_corpus import trim_quiet
-from voice_companion.audio import FRAME_SAMPLES, AudioChunk
+from tests.listening import wake_then, with_window
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.hearing import checked_commands, make_listener
 from voice_companion.likely_command import MIN_LOGPROB, MIN_MARGIN, CommandCheck
-from voice_companion.modes import Heard, Mode
+from voice_companion.modes import Mode
 from voice_companion.segmenter import Utterance
 from voice_companion.text_policy import TextPolicy
 
@@ -27,29 +27,6 @@ def policy() -> TextPolicy:
     return TextPolicy(checked_commands(load_language(), ["hey companion"]))
 
 
-def _wake_then(said: str, snr_db: float) -> np.ndarray:
-    scene = Scene(seconds=9.0, snr_db=snr_db)
-    scene.say(scene.say(1.0, "hey companion") + 0.8, said)
-    return (scene.render() * 32767).astype(np.int16)
-
-
-def _with_window(listener, pcm: np.ndarray) -> list[Heard]:
-    """Everything heard, with the companion's modes: a window opens for 6 s when a wake phrase comes alone."""
-    window: list[float] = []
-
-    def mode_for(u):
-        return Mode.OPEN if window and u.speech_start_seconds <= window[0] else Mode.WAKE
-
-    heard = []
-    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        h = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / 16000), mode_for)
-        if h is not None:
-            heard.append(h)
-            if h.wake_phrase is not None and h.intent is None:
-                window.append(h.t + 6.0)
-    return heard
-
-
 def test_the_said_reading_is_far_likelier_than_another(whisper):
     pcm = (trim_quiet(speak("hey companion, start a kiss timer")) * 32767).astype(np.int16)
     said, other = whisper.likelihoods(pcm, "Hey companion, what can you do?", [
@@ -62,11 +39,11 @@ def test_a_command_the_text_missed_after_the_pause_is_read_into_the_audio(whispe
     """ "hey companion" ... "hug ten seconds" in 10 dB kitchen noise: Whisper writes "Fuck 10 seconds.", which
     matches no command. Read as "Hey companion, hug 10 seconds." it is likely: a ten-second hug, with no grammar
     listener's help, and not sure (a bare "that's enough" heard so would not end a ritual)."""
-    pcm = _wake_then("hug ten seconds", 10.0)
+    pcm = wake_then("hug ten seconds", 10.0)
     language = load_language()
     without = make_listener(whisper, language, ["hey companion"], second_opinion=False, read_commands=False)
-    assert [(h.wake_phrase, h.intent) for h in _with_window(without, pcm)] == [("hey companion", None)]
-    heard = _with_window(make_listener(whisper, language, ["hey companion"], second_opinion=False), pcm)
+    assert [(h.wake_phrase, h.intent) for h in with_window(without, pcm)] == [("hey companion", None)]
+    heard = with_window(make_listener(whisper, language, ["hey companion"], second_opinion=False), pcm)
     assert [(h.wake_phrase, h.intent and (h.intent.name, dict(h.intent.slots))) for h in heard] == [
         ("hey companion", None),
         (None, ("start_hug", {"seconds": 10.0})),
@@ -77,7 +54,7 @@ def test_a_command_the_text_missed_after_the_pause_is_read_into_the_audio(whispe
 @pytest.mark.parametrize("said", ["please hold while we try to connect you", "the soup needs more salt"])
 def test_talk_after_the_wake_phrase_is_not_read_as_a_command(whisper, said):
     listener = make_listener(whisper, load_language(), ["hey companion"], second_opinion=False)
-    heard = _with_window(listener, _wake_then(said, 10.0))
+    heard = with_window(listener, wake_then(said, 10.0))
     assert [(h.wake_phrase, h.intent) for h in heard] == [("hey companion", None)]
 
 
@@ -181,6 +158,6 @@ def test_whisper_copying_its_prompt_is_not_read_again(whisper):
     scene.say(1.0, "hey companion, what can you do")
     listener = make_listener(whisper, load_language(), ["hey companion"])
     listener.recognizer = counting = _Counting(whisper)
-    heard = _with_window(listener, (scene.render() * 32767).astype(np.int16))
+    heard = with_window(listener, (scene.render() * 32767).astype(np.int16))
     assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [("hey companion", "help")]
     assert counting.readings == 0

@@ -10,7 +10,7 @@ import pytest
 
 from bench.scenes import Scene, speak
 from bench.v2_corpus import trim_quiet
-from tests.listening import listen
+from tests.listening import listen, wake_then, with_window
 from voice_companion.audio import FRAME_SAMPLES, AudioChunk
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.engines.base import RecognizerFailure
@@ -132,7 +132,7 @@ def test_a_command_after_the_wake_phrase_alone_is_heard_with_the_wake_phrase_bef
     wake, command = (trim_quiet(speak(text)) for text in ("hey companion", "start a hug timer"))
     scene = Scene(seconds=8.0, snr_db=20.0)
     scene.add(scene.add(1.0, wake) + pause, command)
-    heard = _with_window(listener, (scene.render() * 32767).astype(np.int16))
+    heard = with_window(listener, (scene.render() * 32767).astype(np.int16))
     assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [
         ("hey companion", None),
         (None, "start_hug"),
@@ -141,39 +141,16 @@ def test_a_command_after_the_wake_phrase_alone_is_heard_with_the_wake_phrase_bef
     assert both_seconds > wake_seconds + 1.0 and "companion" in text.lower()
 
 
-def _with_window(listener, pcm: np.ndarray) -> list:
-    """Everything heard, with the modes the companion uses: a window opens when a wake phrase comes alone."""
-    window: list[float] = []
-
-    def mode_for(u):
-        return Mode.OPEN if window and u.speech_start_seconds <= window[0] else Mode.WAKE
-
-    heard = []
-    for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        h = listener.process(AudioChunk(pcm[i : i + FRAME_SAMPLES], i / 16000), mode_for)
-        if h is not None:
-            heard.append(h)
-            if h.wake_phrase is not None and h.intent is None:
-                window.append(h.t + 6.0)
-    return heard
-
-
-def _wake_then(said: str, snr_db: float) -> np.ndarray:
-    scene = Scene(seconds=9.0, snr_db=snr_db)
-    scene.say(scene.say(1.0, "hey companion") + 0.8, said)
-    return (scene.render() * 32767).astype(np.int16)
-
-
 def test_a_misspelt_command_after_the_pause_is_heard_where_both_listeners_agree(whisper):
     """ "hey companion" ... "hug ten seconds" in 10 dB kitchen noise: Whisper wrote "Fuck 10 seconds.", which
     matched no command; the grammar listener heard the hug, and the text sounds enough like one. (Whisper's
     reading of the commands hears it too, test_likely_command.py: here it is left out.)"""
-    pcm = _wake_then("hug ten seconds", 10.0)
+    pcm = wake_then("hug ten seconds", 10.0)
     language = load_language()
     alone = make_listener(whisper, language, ["hey companion"], second_opinion=False, read_commands=False)
-    assert [(h.wake_phrase, h.intent) for h in _with_window(alone, pcm)] == [("hey companion", None)]
+    assert [(h.wake_phrase, h.intent) for h in with_window(alone, pcm)] == [("hey companion", None)]
     both = make_listener(whisper, language, ["hey companion"], read_commands=False)
-    heard = _with_window(both, pcm)
+    heard = with_window(both, pcm)
     assert [(h.wake_phrase, h.intent and (h.intent.name, h.intent.slots)) for h in heard] == [
         ("hey companion", None),
         (None, ("start_hug", {"seconds": 10.0})),
@@ -183,7 +160,7 @@ def test_a_misspelt_command_after_the_pause_is_heard_where_both_listeners_agree(
 
 def test_talk_after_a_bare_wake_phrase_is_no_command(whisper):
     for said in ("we are out of milk again", "did you call your mother", "put it next to the kettle"):
-        heard = _with_window(_listener(whisper), _wake_then(said, 10.0))
+        heard = with_window(_listener(whisper), wake_then(said, 10.0))
         assert [(h.wake_phrase, h.intent) for h in heard] == [("hey companion", None)], said
 
 
