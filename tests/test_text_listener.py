@@ -281,6 +281,40 @@ def test_a_sure_command_is_taken_when_speech_goes_on_after_it(whisper):
     assert command_end + 1.0 < heard[0].t < min(command_end + 1.6, talk_end), (command_end, heard[0].t, talk_end)
 
 
+def _command_then_ums(scene: Scene, at: float, said: str, gap: float) -> float:
+    """`said` at `at`, then "um" six times with `gap` s between: sounds that hold the utterance open and that
+    Whisper writes as no words. Returns when `said` ends."""
+    end = scene.add(at, trim_quiet(speak(said)))
+    um, at = trim_quiet(speak("um")), end + gap
+    for _ in range(6):
+        at = scene.add(at, um) + gap
+    return end
+
+
+def test_a_sure_command_judged_the_same_again_is_taken_then(whisper):
+    """Noise read as voice holds the utterance open; judged again over more audio, it is the same sure command:
+    nothing more was said, so it is taken then, not a full second after the first judgement."""
+    scene = Scene(seconds=10.0, snr_db=20.0)
+    command_end = _command_then_ums(scene, 1.0, "hey companion, start a hug", 0.3)
+    heard = listen(_listener(whisper), (scene.render() * 32767).astype(np.int16))
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [("hey companion", "start_hug")], heard
+    # the first judgement is 0.2 s after the command at the earliest: a second after it would be later than this
+    assert command_end + 0.4 < heard[0].t < command_end + 1.0, (command_end, heard[0].t)
+
+
+def test_a_sure_command_after_a_wake_phrase_said_alone_is_taken_early_too(whisper):
+    """The same, for a command said in the window a wake phrase said alone opened: before, it waited for the
+    utterance to end (at its 8 s limit where noise held it open)."""
+    scene = Scene(seconds=10.0, snr_db=20.0)
+    command_end = _command_then_ums(scene, scene.say(1.0, "hey companion") + 0.8, "how much time is left", 0.25)
+    heard = with_window(_listener(whisper), (scene.render() * 32767).astype(np.int16))
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [
+        ("hey companion", None),
+        (None, "time_left"),
+    ], heard
+    assert heard[1].t < command_end + 1.0, (command_end, heard[1].t)
+
+
 def test_words_somewhat_like_the_wake_phrase_are_judged_by_the_grammar_listener(whisper):
     """In noise Whisper wrote the wake phrase as "Take him, Pontian."; the grammar listener's wake phrase is
     taken there, and only there: words far from it, or talk the grammar hears no wake phrase in, wake nothing."""

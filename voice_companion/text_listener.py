@@ -52,6 +52,7 @@ WAKE_CONTEXT_SECONDS = 10.0
 # A sure command with the wake phrase, judged early, is taken once the utterance has gone on this long after that
 # judgement without ending: noise read as voice can hold an utterance open to its 8 s limit. bench.listening_v2,
 # 36 voices at 5 dB kitchen noise: 36 of 348 command clips still open 1.5 s after the speech, 21 missed for it.
+# Sooner where a later judgement, over more of the audio, heard the same: nothing more was said.
 SURE_EARLY_WAIT_SECONDS = 1.0
 
 
@@ -164,18 +165,22 @@ class TextListener:
             self._early = Early(so_far, mode, self.hear(so_far, mode)).after(self._early)
 
     def _sure_early(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
-        """The early judgement, once a sure command with the wake phrase and the utterance went on
-        SURE_EARLY_WAIT_SECONDS in the same mode past its first such judgement; the rest is dropped."""
+        """The early judgement, once a sure command with the wake phrase (said in it, or alone just before) and
+        the utterance went on SURE_EARLY_WAIT_SECONDS in the same mode past its first such judgement, or was
+        judged again over more audio and heard the same; the rest is dropped."""
         early = self._early
         heard = None if early is None else early.heard
-        if early is None or heard is None or heard.intent is None or heard.wake_phrase is None or not heard.sure:
+        if early is None or heard is None or heard.intent is None or not heard.sure:
             return None
-        if frame.end_seconds - early.judged_since < SURE_EARLY_WAIT_SECONDS:
+        if heard.wake_phrase is None and self._context(early.utterance, early.mode) is None:
+            return None
+        agreed = early.since is not None  # a later judgement heard the same
+        if frame.end_seconds - early.judged_since < SURE_EARLY_WAIT_SECONDS and not agreed:
             return None
         so_far = self.segmenter.so_far()
         if so_far is None or mode_for(so_far) is not early.mode:
             return None
-        _LOGGER.debug("took the early judgement: the utterance went on %.1f s after it", SURE_EARLY_WAIT_SECONDS)
+        _LOGGER.debug("took the early judgement %.1f s after it", frame.end_seconds - early.judged_since)
         self.segmenter.drop()
         self._early, self._wake_clip = None, None
         return replace(heard, t=frame.end_seconds)
