@@ -3,6 +3,8 @@ speech in real kitchen noise, and the rule itself with given likelihoods."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -161,3 +163,55 @@ def test_whisper_copying_its_prompt_is_not_read_again(whisper):
     heard = with_window(listener, (scene.render() * 32767).astype(np.int16))
     assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [("hey companion", "help")]
     assert counting.readings == 0
+
+
+# The wake phrase said alone, written as other words.
+
+
+def _bare_wake(policy, text: str, score: _Likelihoods, mode=Mode.WAKE):
+    reading = policy.read(text)
+    return CommandCheck(policy).bare_wake(policy.decide(reading, SPEECH, mode), reading, score, SPEECH, mode)
+
+
+def test_words_near_the_wake_phrase_are_it_alone_where_whisper_reads_it_likely(policy):
+    likely = _Likelihoods(**{"Hey companion": MIN_LOGPROB + 0.5})
+    assert _named(_bare_wake(policy, "How you comparing them?", likely)) == BARE
+    assert likely.asked == ["Hey companion."]
+    unlikely = _Likelihoods(**{"Hey companion": MIN_LOGPROB - 0.1})
+    assert _bare_wake(policy, "How you comparing them?", unlikely) is None
+    assert _named(_bare_wake(policy, "Here can pan the oven.", likely)) == BARE
+    # words far from it, the wake phrase written as such, a listening window, the device's voice: nothing put
+    never = _Likelihoods(**{"Hey companion": 0.0})
+    assert _bare_wake(policy, "Thank you.", never) is None
+    assert _named(_bare_wake(policy, "Hey companion.", never)) == ("hey companion", None, True)
+    assert _bare_wake(policy, "How you comparing them?", never, Mode.OPEN) is None
+    assert _bare_wake(policy, "How you comparing them?", never, Mode.SPEAKING) is None
+    assert never.asked == []
+
+
+class _WritesOnReal:
+    """The real recogniser, writing the given text (what Whisper wrote in kitchen noise) for any speech."""
+
+    def __init__(self, real, text: str) -> None:
+        self.real, self.name, self.text = real, real.name, text
+
+    def __getattr__(self, attribute: str):
+        return getattr(self.real, attribute)
+
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None):
+        return replace(self.real.transcribe(samples, prompt), text=self.text)
+
+    def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]:
+        return ()
+
+
+@pytest.mark.parametrize(("said", "heard"), [("hey companion", [("hey companion", None)]), ("the soup is hot", [])])
+def test_the_real_model_reads_the_wake_phrase_into_its_own_audio_only(whisper, said, heard):
+    """ "hey companion" in 10 dB kitchen noise, written as "How you comparing them?" (as Whisper wrote a Kokoro
+    voice's): the wake phrase, heard with no grammar listener. Talk written the same is not."""
+    scene = Scene(seconds=5.0, snr_db=10.0)
+    scene.say(1.0, said)
+    listener = make_listener(whisper, load_language(), ["hey companion"], second_opinion=False)
+    listener.recognizer = _WritesOnReal(whisper, "How you comparing them?")
+    got = with_window(listener, (scene.render() * 32767).astype(np.int16))
+    assert [(h.wake_phrase, h.intent) for h in got] == heard

@@ -10,6 +10,10 @@ of its decoder over the audio it has already encoded (about 23 ms a reading on 2
 
 Asked where the text gave no command, or one it was not sure of, in an utterance that holds the wake phrase
 (said in one breath, or the context of one said just before) and words after it. Not over the device's voice.
+
+The wake phrase said alone is read the same way where the words only came near it ("How you comparing them?",
+"Here can pan the oven."): read as "Hey companion." such an utterance scored -0.8 to -1.3, and no real unrelated
+talk above -3.0 (bench.listening_v2's recordings, 10 and 5 dB kitchen noise). It then opens the listening window.
 """
 
 from __future__ import annotations
@@ -88,6 +92,21 @@ class CommandCheck:
                 utterance.end_seconds, reading.wake.phrase, wake_end, likely.intent, command, command, sure=False
             )
         return found.without_wake() if after_context else found  # the context's wake phrase was reported
+
+    def bare_wake(
+        self, heard: Heard | None, reading: Reading, score: Score, utterance: Utterance, mode: Mode
+    ) -> Heard | None:
+        """`heard`, or the wake phrase alone where nothing was heard and the words came near it (WAKE_LIKENESS)
+        but not near enough, if Whisper finds it likely read into the audio. Never sure."""
+        wake = self.policy.thresholds.wake
+        if heard is not None or mode not in WAKE_MODES or not WAKE_LIKENESS <= reading.wake.score < wake:
+            return heard
+        (logprob,) = score([f"{str(reading.wake.phrase).capitalize()}."])
+        _LOGGER.debug("the wake phrase alone read into %r: %.2f", " ".join(reading.words), logprob)
+        if logprob < MIN_LOGPROB:
+            return None
+        end = utterance.speech_end_seconds
+        return Heard(utterance.end_seconds, reading.wake.phrase, end, None, wake, wake, sure=False)
 
     def likeliest(self, rest: Sequence[str], score: Score, mode: Mode) -> Likely | None:
         """The command whose reading Whisper finds likeliest, if likely enough and ahead of the others."""

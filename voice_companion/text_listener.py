@@ -222,6 +222,7 @@ class TextListener:
             if self._check is not None:  # not for a copied prompt: its words are a command's, and the grammar's call
                 score = partial(self.recognizer.likelihoods, samples, self._prompt)
                 heard = self._check.review(heard, reading, score, utterance, mode, after_context)
+                heard = self._check.bare_wake(heard, reading, score, utterance, mode)
         _LOGGER.debug("heard %r in %s mode: %s", transcript.text, mode.value, heard)
         return heard
 
