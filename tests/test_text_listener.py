@@ -281,6 +281,18 @@ def test_a_sure_command_is_taken_when_speech_goes_on_after_it(whisper):
     assert command_end + 1.0 < heard[0].t < min(command_end + 1.6, talk_end), (command_end, heard[0].t, talk_end)
 
 
+@pytest.mark.parametrize(("said", "complete"), [("how much time is left", True), ("start a hug", False)])
+def test_a_sure_command_no_more_words_could_change_is_taken_when_the_speech_pauses(whisper, said, complete):
+    """ "hey companion, how much time is left" is taken 0.2 s after the speech, at the first judgement: no more
+    words could change it. "hey companion, start a hug" may go on ("... for two minutes"): its endpoint is
+    awaited (0.45 s of quiet)."""
+    scene = Scene(seconds=6.0, snr_db=20.0)
+    end = scene.add(1.0, trim_quiet(speak(f"hey companion, {said}")))
+    [heard] = listen(_listener(whisper), (scene.render() * 32767).astype(np.int16))
+    assert heard.wake_phrase == "hey companion" and heard.intent is not None and heard.sure
+    assert (heard.t - end < 0.4) is complete, (end, heard.t)
+
+
 def _command_then_ums(scene: Scene, at: float, said: str, gap: float) -> float:
     """`said` at `at`, then "um" six times with `gap` s between: sounds that hold the utterance open and that
     Whisper writes as no words. Returns when `said` ends."""

@@ -134,3 +134,24 @@ def test_likeness_to_one_command_as_it_is_reported(commands: TextCommands) -> No
     # a ritual named kiss is reported as start_kiss, so its phrasings count for start_kiss
     assert commands.likeness(words_of("start our kiss"), "start_kiss") == 1.0
     assert commands.likeness([], "start_kiss") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("said", "may_go_on"),
+    [
+        ("how much time is left", False),
+        ("stop", False),  # "stop the timer", "stop it": the same
+        ("next", False),
+        ("kiss timer", False),
+        ("let's do date night", False),
+        ("start a hug", True),  # "... for two minutes"
+        ("start the hug", True),  # sounds like the start of "start a hug for two minutes"
+        ("hug for two minutes", True),  # "... and a half"
+        ("a five minute timer", True),
+        ("hug", True),
+    ],
+)
+def test_whether_more_words_could_change_a_command(commands: TextCommands, said: str, may_go_on: bool) -> None:
+    match = commands.match(words_of(said))
+    assert match.intent is not None and match.score >= 0.95
+    assert commands.may_go_on(words_of(said), match.intent) is may_go_on

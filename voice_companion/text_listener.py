@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Protocol
@@ -20,7 +20,8 @@ from typing import Protocol
 import numpy as np
 
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
-from voice_companion.engines.base import RecognizerFailure, Thresholds
+from voice_companion.engines.base import RecognizerFailure, TextRecognizer, Thresholds
+from voice_companion.intents import Intent
 from voice_companion.likely_command import CommandCheck
 from voice_companion.listener import JUDGE_AFTER_SPEECH_FRAMES, MAX_EARLY_SECONDS
 from voice_companion.modes import OPEN_MODES, WAKE_MODES, Early, Heard, Mode
@@ -54,26 +55,6 @@ WAKE_CONTEXT_SECONDS = 10.0
 # 36 voices at 5 dB kitchen noise: 36 of 348 command clips still open 1.5 s after the speech, 21 missed for it.
 # Sooner where a later judgement, over more of the audio, heard the same: nothing more was said.
 SURE_EARLY_WAIT_SECONDS = 1.0
-
-
-class Transcript(Protocol):
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-
-
-class TextRecognizer(Protocol):
-    """A recogniser that writes free text (faster-whisper)."""
-
-    name: str
-
-    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript: ...
-
-    def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]: ...
-
-    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts: Sequence[str]) -> tuple[float, ...]: ...
-
-    def speech_probability(self, samples: np.ndarray) -> float: ...
 
 
 class AnyListener(Protocol):
@@ -139,8 +120,7 @@ class TextListener:
             utterance = self.segmenter.process(frame)
             if utterance is None:
                 if self.segmenter.silent_frames == JUDGE_AFTER_SPEECH_FRAMES:
-                    self._judge_early(mode_for)
-                    return None
+                    return self._judge_early(mode_for)
                 return self._sure_early(frame, mode_for)
             return self.conclude(utterance, mode_for(utterance))
         except RecognizerFailure as exc:
@@ -155,24 +135,27 @@ class TextListener:
         )
         self._fallback = self._fallback_factory()
 
-    def _judge_early(self, mode_for: Callable[[Utterance], Mode]) -> None:
+    def _judge_early(self, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         """Judge an utterance 0.2 s after its speech, while its endpoint is awaited, so the reply can start
-        at the endpoint. Not while the device speaks: the pause in the frame loop upsets the echo canceller."""
+        at the endpoint. Not while the device speaks: the pause in the frame loop upsets the echo canceller.
+        A sure command with the wake phrase that no more words could change is taken then (see _sure_early)."""
         so_far = self.segmenter.so_far()
         assert so_far is not None
         mode = mode_for(so_far)
-        if mode is not Mode.SPEAKING and so_far.seconds <= MAX_EARLY_SECONDS and self.segmenter.keeps(so_far):
-            self._early = Early(so_far, mode, self.hear(so_far, mode)).after(self._early)
+        if mode is Mode.SPEAKING or so_far.seconds > MAX_EARLY_SECONDS or not self.segmenter.keeps(so_far):
+            return None
+        self._early = early = Early(so_far, mode, self.hear(so_far, mode)).after(self._early)
+        command = self._sure_command(early)
+        if command is None or self.commands.may_go_on(words_of(command.text), command):
+            return None
+        return self._take_early(early, so_far.end_seconds)
 
     def _sure_early(self, frame: AudioChunk, mode_for: Callable[[Utterance], Mode]) -> Heard | None:
         """The early judgement, once a sure command with the wake phrase (said in it, or alone just before) and
         the utterance went on SURE_EARLY_WAIT_SECONDS in the same mode past its first such judgement, or was
         judged again over more audio and heard the same; the rest is dropped."""
         early = self._early
-        heard = None if early is None else early.heard
-        if early is None or heard is None or heard.intent is None or not heard.sure:
-            return None
-        if heard.wake_phrase is None and self._context(early.utterance, early.mode) is None:
+        if early is None or self._sure_command(early) is None:
             return None
         agreed = early.since is not None  # a later judgement heard the same
         if frame.end_seconds - early.judged_since < SURE_EARLY_WAIT_SECONDS and not agreed:
@@ -180,10 +163,24 @@ class TextListener:
         so_far = self.segmenter.so_far()
         if so_far is None or mode_for(so_far) is not early.mode:
             return None
-        _LOGGER.debug("took the early judgement %.1f s after it", frame.end_seconds - early.judged_since)
+        return self._take_early(early, frame.end_seconds)
+
+    def _sure_command(self, early: Early) -> Intent | None:
+        """The early judgement's command, if sure and said with the wake phrase (in one breath, or alone just
+        before): what may be taken before the utterance ends."""
+        heard = early.heard
+        if heard is None or heard.intent is None or not heard.sure:
+            return None
+        if heard.wake_phrase is None and self._context(early.utterance, early.mode) is None:
+            return None
+        return heard.intent
+
+    def _take_early(self, early: Early, t: float) -> Heard:
+        assert early.heard is not None
+        _LOGGER.debug("took the early judgement %.2f s after it", t - early.judged_since)
         self.segmenter.drop()
         self._early, self._wake_clip = None, None
-        return replace(heard, t=frame.end_seconds)
+        return replace(early.heard, t=t)
 
     def conclude(self, utterance: Utterance, mode: Mode) -> Heard | None:
         early, self._early = self._early, None

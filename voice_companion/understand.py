@@ -28,6 +28,9 @@ POLITE = frozenset(
 # also wrote "It's very companion." and "It's really companion." (bench.listening_v2, 36 voices: 5 more of 79
 # wake phrases heard; none of 150 real unrelated utterances came nearer the wake phrase for it).
 MAX_WORDS_BEFORE_WAKE = 2
+# Words sounding this much like the start of a longer phrasing may be that phrasing, not yet finished. Looser than
+# a sure match (0.95), so "start the hug" waits for "for two minutes" as "start a hug" does.
+GOES_ON_LIKENESS = 0.8
 
 
 def words_of(text: str) -> list[str]:
@@ -158,6 +161,24 @@ class TextCommands:
             if len(out) == size:
                 break
         return out
+
+    def may_go_on(self, words: Sequence[str], intent: Intent) -> bool:
+        """Whether more words could change what `words`, heard as `intent`, ask for: a length (said, or still to
+        come), or a longer phrasing of another meaning that begins as they sound ("start a hug" ... "for two
+        minutes"). "how much time is left" or "stop" cannot: they are complete when the speech pauses."""
+        if "seconds" in intent.slots:
+            return True
+        heard, meant = phrase_phones(words), (intent.name, intent.slots.get("ritual"))
+        for phrasing in self.phrasings:
+            start = phrasing.words[: len(words)]
+            if len(phrasing.words) <= len(words) or DURATION_TOKEN in start:
+                continue
+            ritual = phrasing.ritual if phrasing.reported == phrasing.intent else None  # a hug ritual is a hug
+            if (phrasing.reported, ritual) == meant and DURATION_TOKEN not in phrasing.words:
+                continue  # "stop" ... "the timer" asks the same
+            if similarity(heard, phrase_phones(start)) >= GOES_ON_LIKENESS:
+                return True
+        return False
 
     def likeness(self, words: Sequence[str], intent: str) -> float:
         """How like the phrasings of one intent, as reported (a ritual named hug is start_hug), the words

@@ -1,8 +1,9 @@
-"""The recogniser interface: decode one utterance against a grammar, with a score per word. The utterance is
-handed over as it is spoken (a stream fed frame by frame) or all at once."""
+"""The recogniser interfaces: decode one utterance against a grammar, with a score per word, the utterance handed
+over as it is spoken (a stream fed frame by frame) or all at once; or write what was said as free text."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,3 +93,23 @@ def mean_score(words: tuple[Word, ...] | list[Word]) -> float:
     if not words or total <= 0:
         return float("-inf")
     return sum(w.score * max(w.end_seconds - w.start_seconds, 0.01) for w in words) / total
+
+
+class Transcript(Protocol):
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+
+class TextRecognizer(Protocol):
+    """A recogniser that writes free text (faster-whisper)."""
+
+    name: str
+
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript: ...
+
+    def alternatives(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, ...]: ...
+
+    def likelihoods(self, samples: np.ndarray, prompt: str | None, texts: Sequence[str]) -> tuple[float, ...]: ...
+
+    def speech_probability(self, samples: np.ndarray) -> float: ...
