@@ -7,7 +7,8 @@ process (microphone and speaker through sounddevice, echo cancelling on), plays 
 the sink, records the sink, and prints for each reply:
 
 - total: end of the command on the sink to the first sound of the reply on the sink (from the recording);
-- endpoint: audio time from the end of speech (as the microphone heard it) to the segmenter's decision;
+- endpoint: audio time from the end of speech (as the microphone heard it) to the decision: the segmenter's
+  endpoint, or the early judgement where it took a command that no more words could change;
 - decode / speak: wall time in the recogniser and in speech synthesis for that decision (decoding while
   the person speaks, as vosk does, is not in it: only what is left at the endpoint);
 - backlog: how far the app was behind the microphone when it took the deciding frame, against the least it
@@ -110,7 +111,10 @@ class Probe:
             return out
 
         companion.process = timed_process
-        companion.listener.conclude = timed(companion.listener.conclude, "_decode")
+        listener = companion.listener
+        listener.conclude = timed(listener.conclude, "_decode")
+        if hasattr(listener, "_judge_early"):  # a complete command is taken at its early judgement, before the endpoint
+            listener._judge_early = timed(listener._judge_early, "_decode")  # noqa: SLF001
         synthesize = timed(companion.voice.synthesize, "_speak")
 
         def noted(text: str) -> np.ndarray:
