@@ -99,6 +99,14 @@ def test_a_likely_reading_gives_the_command_the_text_missed(policy):
     assert _named(heard) == (None, ("faster", {}), False)
 
 
+def test_the_commands_are_read_after_the_wake_phrase_that_was_said():
+    policy = TextPolicy(checked_commands(load_language(), ["hey companion", "hello kitchen"]))
+    score = _Likelihoods()
+    reading = policy.read("Hello kitchen, here's 16 seconds.")
+    CommandCheck(policy).review(policy.decide(reading, SPEECH, Mode.WAKE), reading, score, SPEECH, Mode.WAKE, False)
+    assert score.asked and all(t.startswith("Hello kitchen, ") for t in score.asked)
+
+
 BARE = ("hey companion", None, False)  # the text's verdict: a wake phrase followed by words that are no command
 
 

@@ -62,7 +62,6 @@ class CommandCheck:
     def __init__(self, policy: TextPolicy) -> None:
         self.policy = policy
         self._intents = tuple(policy.commands.language.templates)
-        self._wake = policy.commands.wake_phrases[0].capitalize()
 
     def review(
         self,
@@ -79,7 +78,7 @@ class CommandCheck:
         unsure = heard is None or heard.intent is None or not heard.sure
         if not (holds_wake and unsure and rest and reading.wake.score >= WAKE_LIKENESS):
             return heard
-        likely = self.likeliest(rest, score, mode)
+        likely = self.likeliest(str(reading.wake.phrase), rest, score, mode)
         if likely is None or (heard is not None and _same(heard.intent, likely.intent)):
             return heard
         _LOGGER.debug("Whisper finds %s likeliest (%.2f, %.2f ahead)", likely.intent, likely.logprob, likely.margin)
@@ -108,14 +107,15 @@ class CommandCheck:
         end = utterance.speech_end_seconds
         return Heard(utterance.end_seconds, reading.wake.phrase, end, None, wake, wake, sure=False)
 
-    def likeliest(self, rest: Sequence[str], score: Score, mode: Mode) -> Likely | None:
-        """The command whose reading Whisper finds likeliest, if likely enough and ahead of the others."""
+    def likeliest(self, wake: str, rest: Sequence[str], score: Score, mode: Mode) -> Likely | None:
+        """The command whose reading after the wake phrase `wake` Whisper finds likeliest, if likely enough and
+        ahead of the others."""
         allowed = allowed_intents(mode, True, self._intents)
         shortlist = self.policy.commands.shortlist(rest, allowed, SHORTLIST)
         shortlist = [s for s in shortlist if len(rest) <= len(s.text.split()) + MAX_EXTRA_WORDS]
         if not shortlist:
             return None
-        texts = [f"{self._wake}, {s.text}." for s in shortlist]
+        texts = [f"{wake.capitalize()}, {s.text}." for s in shortlist]
         scores = score(texts)
         best = max(range(len(shortlist)), key=lambda i: scores[i])
         intent = shortlist[best].intent
