@@ -137,6 +137,7 @@ def assemble(
         if intent.name not in ANSWER_INTENTS:
             return None
         ritual = intent.slots.get("ritual")
+        ritual = ritual if isinstance(ritual, str) else None
         return answer(intent.name, journal.sessions(), clock.wall(t), answer_phrases, answer_rng, ritual=ritual)
 
     reminders = None
@@ -146,7 +147,7 @@ def assemble(
         scheduler = ReminderScheduler(settings.reminders, settings.quiet_hours, settings.reminders_enabled)
         today = clock.wall(0.0).astimezone()
         for session in journal.sessions():
-            if session.completed and session.local_day() == today.date():
+            if session.completed and session.local_day == today.date():
                 scheduler.ritual_done(session.ritual, today)
         reminders = Reminders(scheduler, clock, reminder_phrases, random.Random(settings.seed))
         bus.subscribe(reminders)

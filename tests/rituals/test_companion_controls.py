@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -11,9 +11,11 @@ from tests.conftest import TEST_VOICE
 from voice_companion.app import assemble
 from voice_companion.clock import AudioClock
 from voice_companion.companion import MAX_RATE_WPM, MIN_RATE_WPM
-from voice_companion.config import Settings
+from voice_companion.config import Reminder, Settings
 from voice_companion.events import Event, RitualEndedEarly, RitualStarted, Say, SpeechRate
 from voice_companion.intents import Intent
+from voice_companion.journal import Journal
+from voice_companion.journal.model import session_doc
 from voice_companion.modes import Heard
 
 
@@ -83,6 +85,24 @@ def test_shutting_down_mid_ritual_logs_it_as_not_completed(tmp_path):
     (session,) = stored.values()
     assert session["ritual"] == "evening_checkin" and session["completed"] is False
     assert session["seconds"] == 94.0 and session["steps_done"] == 1 and session["steps_total"] == 14
+
+
+def test_a_ritual_done_earlier_today_is_not_offered_again_after_a_restart(tmp_path):
+    noon = datetime(2026, 11, 20, 12).astimezone()  # local time, far from the quiet hours
+    journal = Journal.open(tmp_path / "journal.json")
+    journal.insert_session(session_doc("hug", noon - timedelta(hours=1), noon - timedelta(minutes=59), completed=True))
+    journal.close()
+    reminders = (Reminder("hug", time(12, 1)), Reminder("evening_checkin", time(12, 2)))
+    settings = Settings(db_path=tmp_path / "journal.json", seed=3, voice=TEST_VOICE, reminders=reminders,
+                        reminders_enabled=True)  # fmt: skip
+    built, closers = assemble(settings, AudioClock(noon), None)
+    try:
+        assert built.reminders.tick(0.0, idle=True) is None
+        assert built.reminders.tick(61.0, idle=True) is None, "the hug is in the journal for today"
+        assert built.reminders.tick(121.0, idle=True)[0] == "evening_checkin"
+    finally:
+        for closer in closers:
+            closer.close()
 
 
 def test_an_unsure_enough_in_an_answer_window_does_not_end_the_evening(companion):
