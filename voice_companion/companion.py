@@ -23,7 +23,8 @@ from voice_companion.voice import Voice
 
 _LOGGER = logging.getLogger(__name__)
 
-SPEECH_RATE_STEPS = {IntentName.SLOWER: -20, IntentName.FASTER: 20}  # words a minute per "slower" or "faster"
+# Words a minute per "slower" or "faster"; keyed by str, as Intent.name is.
+SPEECH_RATE_STEPS: dict[str, int] = {IntentName.SLOWER: -20, IntentName.FASTER: 20}
 MIN_RATE_WPM, MAX_RATE_WPM = 105, 225
 # Commands that steer a ritual; with nothing running they get a short, friendly answer.
 RITUAL_CONTROLS = frozenset({IntentName.NEXT, IntentName.SKIP, IntentName.PAUSE, IntentName.RESUME, IntentName.SWAP,

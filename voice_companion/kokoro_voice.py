@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soxr
@@ -181,7 +182,7 @@ def _join_parts(parts: Sequence[Path], out) -> None:
 
 
 def _voices_npz(voices_dir: Path) -> bytes:
-    arrays = {}
+    arrays: dict[str, Any] = {}  # Any: numpy types savez's keywords as if one could be its allow_pickle flag
     for name, expected in VOICE_SHA256.items():
         path = _checked(voices_dir / f"{name}.bin", expected, f"Kokoro voice {name} ({VOICES_PACKAGE})")
         arrays[name] = np.fromfile(path, dtype="<f4").reshape(STYLE_SHAPE)

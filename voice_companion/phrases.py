@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class Phrasebook:
         spoken = text.format(**slots)
         return spoken if _placeholders(text) else FixedLine(spoken)
 
-    def require(self, keys: Mapping[str, set[str]]) -> None:
+    def require(self, keys: Mapping[str, AbstractSet[str]]) -> None:
         """Check that each key exists and each phrasing uses only the slots given for it."""
         for key, allowed in keys.items():
             if key not in self.lines:

@@ -13,7 +13,7 @@ from voice_companion.phrases import Phrasebook
 
 DEFAULT_SECONDS = {"hug": 20.0, "kiss": 6.0}
 # the intent, and what it times
-KINDS = {IntentName.START_HUG: "hug", IntentName.START_KISS: "kiss", IntentName.START_TIMER: "timer"}
+KINDS: dict[str, str] = {IntentName.START_HUG: "hug", IntentName.START_KISS: "kiss", IntentName.START_TIMER: "timer"}
 MAX_TIMER_SECONDS = 3 * 3600.0  # "I can time up to three hours."
 MIN_TIMER_SECONDS = 1.0
 # Lengths a couple rarely means, so they are said back for a yes first: "A five-minute hug? Say yes ..."

@@ -151,6 +151,16 @@ def test_a_run_on_a_journal_in_use_refuses_before_listening(
     assert len(Journal.read_only(db_path).sessions()) == 1
 
 
+def test_a_journal_opened_for_reading_refuses_to_write(db_path: Path) -> None:
+    writer = Journal.open(db_path)
+    writer.insert_session(session_doc("hug", T0, T0 + timedelta(seconds=20), completed=True))
+    writer.close()
+    reader = Journal.read_only(db_path)
+    with pytest.raises(CompanionError, match="opened for reading only"):
+        reader.insert_session(session_doc("kiss", T0, T0 + timedelta(seconds=6), completed=True))
+    assert [s.ritual for s in Journal.read_only(db_path).sessions()] == ["hug"]
+
+
 def _damaged(db_path: Path) -> bytes:
     """Two whole sessions, then a third cut off mid-write."""
     good = [session_doc("hug", T0 + timedelta(days=d), T0 + timedelta(days=d, seconds=20), completed=True)

@@ -84,7 +84,8 @@ def describe_devices() -> str:
     hostapis = sd.query_hostapis()
     default_in, default_out = sd.default.device
     lines: list[str] = []
-    for kind, default in (("input", default_in), ("output", default_out)):
+    defaults: dict[Kind, int] = {"input": default_in, "output": default_out}
+    for kind, default in defaults.items():
         listing = _listing(devices, kind)
         lines.append(f"{kind}s:" if listing else f"{kind}s: none found")
         for i, name in listing:

@@ -48,7 +48,7 @@ class Journal:
     ) -> None:
         self.path = path
         self.damage_message = damage_message
-        self.read_only = read_only
+        self._read_only = read_only  # not `read_only`: that name is the classmethod that opens one
         self._storage = storage
         self._writer_lock = writer_lock
         # Released when the journal is closed, or when it is dropped without closing.
@@ -153,7 +153,7 @@ class Journal:
     def _writing(self) -> Iterator[None]:
         if self._closed:
             raise CompanionError(f"{self.path or 'journal'}: the journal is closed; open it again")
-        if self.read_only:
+        if self._read_only:
             raise CompanionError(f"{self.path}: opened for reading only; open it with Journal.open to write")
         with self._lock, self._guard:
             try:
@@ -217,5 +217,6 @@ class Journal:
             if not self._closed:
                 self._closed = True
                 self._db.close()
-                if self._release is not None and self._release.detach() is not None:
-                    self._writer_lock.release(remove_file=remove_lock_file)
+                lock, release = self._writer_lock, self._release
+                if lock is not None and release is not None and release.detach() is not None:
+                    lock.release(remove_file=remove_lock_file)

@@ -195,7 +195,7 @@ class RitualRun:
         gap, self._paused_at = now - self._paused_at, None
         self._from += gap
         self._deadline += gap
-        actions = [] if quietly else [self._say("resumed")]
+        actions: list[Action] = [] if quietly else [self._say("resumed")]
         if self._phase == "line":  # the step's line was cut short by the pause: say it again
             actions += self._step_line
         elif self._phase == "wait":
