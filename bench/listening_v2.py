@@ -35,7 +35,7 @@ from bench.v2_corpus import ESPEAK_VOICES, Clip, Material, command_plan, kokoro_
 from voice_companion.audio import SAMPLE_RATE, AudioChunk
 from voice_companion.detect import build_recognizer, load_language
 from voice_companion.hearing import make_listener
-from voice_companion.modes import Mode
+from voice_companion.modes import BARE_ANSWERS, Mode
 from voice_companion.paths import PROJECT_ROOT
 from voice_companion.segmenter import FRAME_SAMPLES
 
@@ -60,10 +60,15 @@ def feed(listener, clip: Clip, mode: Mode | None, said: Transcripts) -> dict:
     open_until = -math.inf
     said.texts = []
 
+    # An answer ("yes", "we're ready") is said after the wake phrase when the device has asked something: its
+    # window is ASKED. Any other command, and talk, come after a bare wake phrase with nothing asked: OPEN.
+    answer = clip.expected is not None and clip.expected.name in BARE_ANSWERS
+    window = Mode.ASKED if answer else Mode.OPEN
+
     def mode_for(utterance) -> Mode:
         if mode is not None:
             return mode
-        return Mode.OPEN if utterance.speech_start_seconds <= open_until else Mode.WAKE
+        return window if utterance.speech_start_seconds <= open_until else Mode.WAKE
 
     heard, live, cpu, wall = [], 0.0, time.process_time(), time.perf_counter()
     for i in range(0, len(clip.pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
@@ -263,7 +268,8 @@ def main() -> None:
                   f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
             save(args, runs, talk)  # a run stopped later still leaves its clips so far
         for clip in material.unrelated_clips(snr):
-            for mode, name in ((None, "wake"), (Mode.OPEN, "open")):
+            # "open": a listening window where any command is taken, answers too (the widest, ASKED)
+            for mode, name in ((None, "wake"), (Mode.ASKED, "open")):
                 run = feed(listen(recognizer, language, args), clip, mode, said)
                 talk.append({**run, "mode": name})
         for clip in material.talk_after_wake(voices, snr):

@@ -26,12 +26,13 @@ def listen(
     return heard
 
 
-def with_window(listener: Listener, pcm: np.ndarray) -> list[Heard]:
-    """Everything heard, with the companion's modes: a window opens for 6 s when a wake phrase comes alone."""
+def with_window(listener: Listener, pcm: np.ndarray, window_mode: Mode = Mode.OPEN) -> list[Heard]:
+    """Everything heard, with the companion's modes: a window opens for 6 s when a wake phrase comes alone
+    (`window_mode` Mode.ASKED: as if the device had asked a question meanwhile)."""
     window: list[float] = []
 
     def mode_for(u: Utterance) -> Mode:
-        return Mode.OPEN if window and u.speech_start_seconds <= window[0] else Mode.WAKE
+        return window_mode if window and u.speech_start_seconds <= window[0] else Mode.WAKE
 
     heard = []
     for i in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):

@@ -22,10 +22,11 @@ VOICES = ("en-us", "en+f2")
 
 
 def _heard_in_noise(listener: Listener, text: str, voice: str, speed: int, seconds: float) -> list[Heard]:
-    """What `listener` hears, listening for a command, in `text` said 0.8 s into 10 dB kitchen noise."""
+    """What `listener` hears, listening for any command (answers too: the device asked), in `text` said 0.8 s
+    into 10 dB kitchen noise."""
     scene = Scene(seconds, snr_db=10)
     scene.say(0.8, text, voice, speed)
-    return listen(listener, float_to_int16(scene.render()), lambda _u: Mode.OPEN)
+    return listen(listener, float_to_int16(scene.render()), lambda _u: Mode.ASKED)
 
 
 def _understood(listener: Listener) -> int:
@@ -62,6 +63,7 @@ def test_spotting_and_open_grammars_take_turns_on_one_recogniser() -> None:
     for _ in range(2):  # the open search's alignment must not disturb the wake grammar's search, nor back
         assert words("hey companion, start a hug timer", Mode.WAKE) == "hey companion start a hug timer"
         assert words("repeat the question", Mode.OPEN) == "repeat the question"
+        assert words("we're ready", Mode.ASKED) == "we're ready"
 
 
 # Scenes where pocketsphinx's default beams prune the right path of the full grammar. Of every phrasing in two

@@ -164,6 +164,15 @@ def test_talk_after_a_bare_wake_phrase_is_no_command(whisper):
         assert [(h.wake_phrase, h.intent) for h in heard] == [("hey companion", None)], said
 
 
+def test_an_answer_after_a_bare_wake_phrase_is_taken_only_when_the_device_asked(whisper):
+    """ "hey companion" ... "no thank you": with nothing asked it answers nothing and is no command ("thank
+    you" alone was taken as "no" there); where the device asked a question, it is the answer."""
+    pcm = wake_then("no thank you", 10.0)
+    assert [(h.wake_phrase, h.intent) for h in with_window(_listener(whisper), pcm)] == [("hey companion", None)]
+    heard = with_window(_listener(whisper), pcm, Mode.ASKED)
+    assert [(h.wake_phrase, h.intent and h.intent.name) for h in heard] == [("hey companion", None), (None, "no")]
+
+
 class _Writes:
     """Pure policy: a recogniser that writes the given texts, likeliest first, for any speech."""
 

@@ -114,7 +114,9 @@ class Companion:
             return Mode.SPEAKING
         running = self.activity is not None
         if utterance.speech_start_seconds <= self.open_until:
-            return Mode.ANSWER if running else Mode.OPEN
+            if running:
+                return Mode.ANSWER
+            return Mode.ASKED if self._offer is not None else Mode.OPEN
         return Mode.ACTIVITY if running else Mode.WAKE
 
     def _notify_speech_done(self, now: float) -> None:

@@ -102,9 +102,10 @@ def recognize_commands(
     threshold: float | None = None,
     language: CommandLanguage | None = None,
 ) -> Iterator[CommandHit]:
-    """Commands spoken without the wake phrase (as in the listening window after it), with scores."""
+    """Commands spoken without the wake phrase, with scores: every command, answers too, as in the listening
+    window after the device asked a question (Mode.ASKED)."""
     limit = thresholds_of(recognizer).command if threshold is None else threshold
-    for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.OPEN):
+    for heard in _heard(chunks, recognizer, wake_phrases, language, Mode.ASKED):
         if heard.intent is not None and heard.score >= limit:
             yield CommandHit(heard.t, heard.intent.name, heard.intent.text, heard.score)
 

@@ -13,7 +13,8 @@ from voice_companion.segmenter import Utterance
 
 class Mode(enum.Enum):
     WAKE = "wake"  # only the wake phrase (with a command in the same breath) is taken
-    OPEN = "open"  # a command without the wake phrase: right after the wake phrase or a short question
+    OPEN = "open"  # a command without the wake phrase, right after a bare wake phrase: no answer is taken
+    ASKED = "asked"  # as OPEN, after the device asked a yes-or-no question with nothing running: answers too
     SPEAKING = "speaking"  # the device is talking: only the wake phrase or "stop" may interrupt
     # While a ritual or timer runs, only the commands that steer it are listened for: a much smaller
     # grammar, so "move on" or "we're ready" is not mistaken for one of a hundred other phrasings.
@@ -22,7 +23,7 @@ class Mode(enum.Enum):
 
 
 WAKE_MODES = (Mode.WAKE, Mode.ACTIVITY)
-OPEN_MODES = (Mode.OPEN, Mode.ANSWER)
+OPEN_MODES = (Mode.OPEN, Mode.ASKED, Mode.ANSWER)
 STEERING_MODES = (Mode.ACTIVITY, Mode.ANSWER)
 # What can be said while something runs (a ritual, a hug): controls, and questions about it.
 ACTIVITY_INTENTS = (IntentName.NEXT, IntentName.READY, IntentName.YES, IntentName.NO, IntentName.SKIP,
@@ -35,7 +36,8 @@ ANSWER_INTENTS = (IntentName.READY, IntentName.YES, IntentName.NO, IntentName.NE
                   IntentName.REPEAT, IntentName.HELP, IntentName.TIME_LEFT)  # fmt: skip
 # Answers to nothing: with nothing running and nothing asked, "hey companion, okay" is more likely talk that
 # sounds like it ("3D audio enabled" in the soak run, after which the device said it was not in the middle
-# of anything, in the middle of the couple's talk), so it needs the surer wake phrase too.
+# of anything, in the middle of the couple's talk), so it needs the surer wake phrase too. Said after a bare
+# wake phrase (OPEN), they are not taken at all: "hey companion ... thank you" was taken as "no" there.
 BARE_ANSWERS = (IntentName.READY, IntentName.YES, IntentName.NO)
 
 
@@ -112,6 +114,8 @@ def allowed_intents(mode: Mode, wake: bool, all_intents: tuple[str, ...]) -> tup
         return ()
     if mode is Mode.ACTIVITY:
         return ()
+    if mode is Mode.OPEN:
+        return tuple(name for name in all_intents if name not in BARE_ANSWERS)
     return all_intents
 
 
@@ -122,10 +126,13 @@ def build_grammars(language: CommandLanguage, wake_phrases: Sequence[str]) -> di
     rules.append("<steer> = " + " | ".join(steering) + ";")
     answers = [f"<i_{name}>" for name in ANSWER_INTENTS if name in language.templates]
     rules.append("<answer> = " + " | ".join(answers) + ";")
+    unasked = [f"<i_{name}>" for name in language.templates if name not in BARE_ANSWERS]
+    rules.append("<unasked> = " + " | ".join(unasked) + ";")
     words = tuple(sorted(language.words() | wake_phrase_words(wake_phrases)))
     bodies = {
         Mode.WAKE: "<wake> [<command>]",
-        Mode.OPEN: "[<wake>] <command> | <wake>",
+        Mode.OPEN: "[<wake>] <unasked> | <wake>",
+        Mode.ASKED: "[<wake>] <command> | <wake>",
         Mode.SPEAKING: f"<wake> [<command>] | <i_{IntentName.CANCEL}>",
         Mode.ACTIVITY: "<wake> [<steer>]",
         Mode.ANSWER: "<answer> | <wake> [<steer>]",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time, timedelta
 
+import numpy as np
 import pytest
 
 from tests.conftest import TEST_VOICE
@@ -12,11 +13,13 @@ from voice_companion.app import assemble
 from voice_companion.clock import AudioClock
 from voice_companion.companion import MAX_RATE_WPM, MIN_RATE_WPM
 from voice_companion.config import Reminder, Settings
+from voice_companion.detect import load_language
 from voice_companion.events import Event, RitualEndedEarly, RitualStarted, Say, SpeechRate
 from voice_companion.intents import Intent
 from voice_companion.journal import Journal
 from voice_companion.journal.model import session_doc
-from voice_companion.modes import Heard
+from voice_companion.modes import Heard, Mode, allowed_intents
+from voice_companion.segmenter import Utterance
 
 
 @pytest.fixture
@@ -131,3 +134,26 @@ def test_stop_after_the_wake_phrase_cut_the_device_off_is_taken_quietly(companio
     companion._on_heard(Heard(5.0 + companion.command_window_seconds + 1.0, "hey companion", 11.5, stop, 1.0, 1.0,
                               sure=True))  # fmt: skip
     assert "no timer running" in _said(companion)[-1]
+
+
+ALL_INTENTS = tuple(load_language().templates)
+
+
+def _spoken_at(at: float) -> Utterance:
+    return Utterance(np.zeros(1600, np.int16), at - 0.1, at, at + 0.5, at + 1.0, 0.5)
+
+
+def test_after_a_question_an_answer_is_listened_for_and_after_a_bare_wake_phrase_it_is_not(companion):
+    """ "A hug for ten minutes? Say yes to start it.": the window after it takes yes and no (ASKED). The window
+    after a bare wake phrase, with nothing asked, does not (OPEN): "hey companion ... thank you" was taken as
+    "no" there, and the device answered that nothing was running."""
+    companion.now = 1.0
+    companion.handle(Intent("start_hug", {"seconds": 600.0}, "hug for ten minutes"), 1.0)
+    asked_until = companion.speaker.audio_until
+    companion._notify_speech_done(asked_until)
+    assert companion.mode_for(_spoken_at(asked_until + 1.0)) is Mode.ASKED
+    companion.handle(Intent("no", {}, "no thank you"), asked_until + 2.0)  # the answer drops the question
+    companion._on_heard(Heard(20.0, "hey companion", 19.5, None, 1.0, 1.0, sure=True))
+    assert companion.mode_for(_spoken_at(21.0)) is Mode.OPEN
+    assert {"yes", "no", "ready"} & set(allowed_intents(Mode.OPEN, False, ALL_INTENTS)) == set()
+    assert {"yes", "no", "ready"} <= set(allowed_intents(Mode.ASKED, False, ALL_INTENTS))
