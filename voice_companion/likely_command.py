@@ -97,9 +97,9 @@ class CommandCheck:
     ) -> Heard | None:
         """`heard`, or the wake phrase alone where nothing was heard and the words came near it (WAKE_LIKENESS)
         but not near enough, if Whisper finds it likely read into the audio. Never sure."""
-        wake = self.policy.thresholds.wake
-        if heard is not None or mode not in WAKE_MODES or not WAKE_LIKENESS <= reading.wake.score < wake:
+        if heard is not None or mode not in WAKE_MODES or not self.policy.near_wake(reading):
             return heard
+        wake = self.policy.thresholds.wake
         (logprob,) = score([f"{str(reading.wake.phrase).capitalize()}."])
         _LOGGER.debug("the wake phrase alone read into %r: %.2f", " ".join(reading.words), logprob)
         if logprob < MIN_LOGPROB:

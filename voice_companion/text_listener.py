@@ -29,7 +29,7 @@ from voice_companion.numbers import find_duration
 from voice_companion.second_opinion import SecondOpinion
 from voice_companion.segmenter import Segmenter, SegmenterSettings, Utterance
 from voice_companion.speech_frames import SpeechModel
-from voice_companion.text_policy import TEXT_THRESHOLDS, WAKE_LIKENESS, Reading, TextPolicy
+from voice_companion.text_policy import TEXT_THRESHOLDS, Reading, TextPolicy
 from voice_companion.understand import TextCommands, words_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ class TextListener:
     def _wake_agreed(self, reading: Reading, utterance: Utterance, mode: Mode) -> Heard | None:
         """A wake phrase the text wrote as other words ("Here can pan the oven."), if both listeners agree."""
         assert self._second is not None
-        if not reading.words or not WAKE_LIKENESS <= reading.wake.score < self.policy.thresholds.wake:
+        if not reading.words or not self.policy.near_wake(reading):
             return None
         like = self.commands.likeness
         return self._second.agree_wake(utterance, mode, lambda intent: like(reading.after_wake, intent))

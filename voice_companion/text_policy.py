@@ -60,6 +60,10 @@ class TextPolicy:
         words = tuple(words_of(text))
         return Reading(words, self.commands.wake(words))
 
+    def near_wake(self, reading: Reading) -> bool:
+        """Words that sound somewhat like the wake phrase (WAKE_LIKENESS) but not enough to be it."""
+        return WAKE_LIKENESS <= reading.wake.score < self.thresholds.wake
+
     def decide(self, reading: Reading, utterance: Utterance, mode: Mode) -> Heard | None:
         th = self.thresholds
         words, wake = reading.words, reading.wake
