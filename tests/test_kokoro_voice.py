@@ -14,6 +14,7 @@ from bench.kokoro_speech import KokoroSpeech, kokoro_available
 from bench.synth import Voice
 from voice_companion import kokoro_voice
 from voice_companion.audio import SAMPLE_RATE
+from voice_companion.device.download import sha256_of
 from voice_companion.errors import CompanionError
 from voice_companion.kokoro_voice import KokoroVoice, find_kokoro, installed_parts, prepare
 
@@ -24,7 +25,7 @@ needs_parts = pytest.mark.skipif(
 
 
 def _sha(path: Path) -> str:
-    return kokoro_voice._sha256(path)
+    return sha256_of(path)
 
 
 @pytest.fixture(scope="module")

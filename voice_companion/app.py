@@ -154,7 +154,7 @@ def assemble(
 
     voice = companion_voice(settings)
     if hasattr(voice, "close"):
-        closers.append(voice)  # its warm-up thread, if still speaking the names
+        closers.append(voice)  # its warm-up thread, if still speaking the names; its model
     starter = RitualStarter(rituals, decks, settings.partners, journal.sessions, random.Random(settings.seed))
 
     companion = Companion(

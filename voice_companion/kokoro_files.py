@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from voice_companion.device.download import sha256_of
 from voice_companion.errors import CompanionError
 from voice_companion.paths import APP, user_models_dir
 
@@ -97,14 +98,6 @@ def array_sha256(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array, dtype="<f4").tobytes()).hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_atomic(target: Path, write) -> None:
     """Write through a temporary file in the same folder and rename it, so no half file is ever seen."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -123,7 +116,7 @@ def write_atomic(target: Path, write) -> None:
 def checked(path: Path, expected: str, what: str) -> Path:
     if not path.is_file():
         raise CompanionError(f"{path}: {what} is missing; {FIX}")
-    if file_sha256(path) != expected:
+    if sha256_of(path) != expected:
         raise CompanionError(f"{path}: {what} is damaged or of another version (SHA-256 differs); {FIX}")
     return path
 

@@ -21,6 +21,7 @@ import numpy as np
 import soxr
 
 from voice_companion.audio import SAMPLE_RATE
+from voice_companion.device.download import sha256_of
 from voice_companion.errors import CompanionError
 from voice_companion.kokoro_files import (
     DEFAULT_VOICE,
@@ -41,7 +42,6 @@ from voice_companion.kokoro_files import (
     write_atomic,
 )
 from voice_companion.kokoro_files import FIX as _FIX
-from voice_companion.kokoro_files import file_sha256 as _sha256
 from voice_companion.voice import start_engine
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def check_kokoro(folder: Path | None = None) -> tuple[Path, Path]:
     model, voices = folder / MODEL_FILE, folder / VOICES_FILE
     if not model.is_file() or not voices.is_file():
         raise CompanionError(f"the natural voice (Kokoro-82M) is missing from {folder}; {_FIX}")
-    if _sha256(model) != MODEL_SHA256:
+    if sha256_of(model) != MODEL_SHA256:
         raise CompanionError(f"{model}: the Kokoro model is damaged (SHA-256 differs); {_FIX}")
     try:
         with np.load(voices) as arrays:
@@ -115,7 +115,7 @@ def prepare(
     npz = voices_npz(voices_dir or voices_cache_dir())  # checked before anything is written
     target.mkdir(parents=True, exist_ok=True)
     model, voices = target / MODEL_FILE, target / VOICES_FILE
-    if model.is_file() and _sha256(model) == MODEL_SHA256:
+    if model.is_file() and sha256_of(model) == MODEL_SHA256:
         _LOGGER.info("%s: already prepared", model)
     else:
         write_atomic(model, lambda out: _join_parts(parts, out))

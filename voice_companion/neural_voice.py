@@ -95,6 +95,12 @@ class NeuralVoice:
         self._remember(text, samples)
         return samples
 
+    def close(self) -> None:
+        """Let the engine's model go, if it holds one (a later line loads it again)."""
+        close = getattr(self.engine, "close", None)
+        if close is not None:
+            close()
+
     def warm(self, texts: Iterable[str]) -> None:
         """Speak these now, into memory only (the partners' names, said at the start of many lines)."""
         for text in texts:

@@ -19,7 +19,6 @@ from voice_companion.prompt_lines import PromptLines, load_prompt_lines
 from voice_companion.voice import Pyttsx3Voice, Voice, VoiceSettings
 
 if TYPE_CHECKING:
-    from voice_companion.kokoro_voice import KokoroVoice
     from voice_companion.neural_voice import NeuralVoice
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,15 +66,8 @@ class FallbackVoice:
     """The natural voice, until it fails: then one line says so and espeak-ng speaks from then on, so the
     couple never hears two voices take turns within an evening."""
 
-    def __init__(
-        self,
-        primary: Voice,
-        fallback: Callable[[int], Voice],
-        what: str,
-        close_engine: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, primary: Voice, fallback: Callable[[int], Voice], what: str) -> None:
         self.primary = primary
-        self._close_engine = close_engine
         self._make_fallback = fallback
         self._what = what
         self._fallback: Voice | None = None
@@ -105,8 +97,9 @@ class FallbackVoice:
         """Wait for the warm-up to end, then let the natural voice's model go (a later line loads it again)."""
         if self._warming is not None:
             self._warming.join()
-        if self._close_engine is not None:
-            self._close_engine()
+        close = getattr(self.primary, "close", None)
+        if close is not None:
+            close()
 
     @property
     def current(self) -> Voice:
@@ -172,13 +165,11 @@ def build_voice(
         return _espeak(choice.name, rate_wpm, cache_dir)
     name = choice.name or KOKORO_DEFAULT
     try:
-        engine, primary = _kokoro(name, rate_wpm, cache_dir, kokoro_folder, lines_loader)
+        primary = _kokoro(name, rate_wpm, cache_dir, kokoro_folder, lines_loader)
     except CompanionError as exc:
         _LOGGER.warning("voice: %s; speaking with espeak-ng %s until then", exc, ESPEAK_DEFAULT)
         return _espeak(ESPEAK_DEFAULT, rate_wpm, cache_dir)
-    voice = FallbackVoice(
-        primary, lambda rate: _espeak(ESPEAK_DEFAULT, rate, cache_dir), f"kokoro:{name}", close_engine=engine.close
-    )
+    voice = FallbackVoice(primary, lambda rate: _espeak(ESPEAK_DEFAULT, rate, cache_dir), f"kokoro:{name}")
     voice.warm_behind(warm)  # into memory only; a failure there falls back at the next line, like any other
     return voice
 
@@ -189,11 +180,11 @@ def _kokoro(
     cache_dir: Path | None,
     folder: Path | None,
     lines_loader: Callable[[], PromptLines] | None,
-) -> tuple[KokoroVoice, NeuralVoice]:
+) -> NeuralVoice:
     # Imported here: onnxruntime and the phonemizer take a while, and an espeak-ng voice needs neither.
     from voice_companion.kokoro_voice import KokoroVoice, check_kokoro
     from voice_companion.neural_voice import NeuralVoice
 
     model, voices = check_kokoro(folder)
     engine = KokoroVoice(model, voices, name)
-    return engine, NeuralVoice(engine, f"kokoro:{name}", rate_wpm, cache_dir, (lines_loader or load_prompt_lines)())
+    return NeuralVoice(engine, f"kokoro:{name}", rate_wpm, cache_dir, (lines_loader or load_prompt_lines)())
